@@ -1,0 +1,89 @@
+// The origin's configuration: one server file and one file per event.
+//
+// Plain values; a loaded configuration is immutable and shared between threads
+// through std::shared_ptr<const ...>. Every default is stated next to its field
+// and documented in README.md ("Configuration reference").
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "liveorigin/config/segment_template.h"
+
+namespace liveorigin::config {
+
+using std::chrono::milliseconds;
+
+struct Endpoint {
+  std::string host;   // "0.0.0.0", "127.0.0.1", "::1" (brackets stripped)
+  uint16_t port = 0;  // 0 = pick a free port (tests)
+  std::string ToString() const;  // "host:port", IPv6 in brackets
+};
+
+struct Limits {
+  uint64_t max_object_size = 64ull << 20;  // 64MiB; larger PUT bodies get 413
+  uint64_t max_header_size = 16ull << 10;  // 16KiB; larger request heads get 431
+  milliseconds idle_timeout{30000};        // keep-alive idle, and max gap between body bytes
+  uint32_t max_connections = 10000;        // concurrent connections on the main listener
+  uint32_t max_held_requests = 100000;     // concurrent held GETs, all events; beyond: 503
+  uint32_t max_inflight_requests = 20000;  // above this, GETs far behind the live edge are shed
+};
+
+struct LogConfig {
+  std::string level = "info";   // trace, debug, info, warn, error, off
+  std::string format = "text";  // text | json
+  bool access_log = false;      // one line per request at info
+};
+
+struct ServerConfig {
+  Endpoint listen{"0.0.0.0", 8080};
+  Endpoint admin_listen{"127.0.0.1", 9090};
+  std::filesystem::path data_dir = "./data";  // relative paths: relative to the working directory
+  std::filesystem::path events_dir = "./config/events";
+  uint32_t threads = 0;                 // 0 = one per core
+  uint64_t cache_size = 1ull << 30;     // 1GiB hot object cache
+  bool sync_writes = false;             // fsync the WAL before acknowledging a PUT
+  Limits limits;
+  LogConfig log;
+  std::filesystem::path source_file;    // the file this was loaded from
+};
+
+struct PipelineConfig {
+  std::string id;                    // [A-Za-z0-9._-]{1,64}
+  std::optional<std::string> token;  // absent: no credential for this pipeline
+};
+
+struct EventConfig {
+  std::string id;  // URL prefix; [A-Za-z0-9._-]{1,64}, not "admin"
+  std::chrono::system_clock::time_point availability_start_time{};  // default: Unix epoch
+  uint64_t start_number = 0;
+  milliseconds segment_duration{0};  // required, > 0
+  milliseconds dvr_window{7200000};  // 2h
+  SegmentTemplate media_template;    // required; must contain $Number$
+  SegmentTemplate init_template;     // optional; must not contain $Number$
+  std::vector<PipelineConfig> pipelines;  // required, >= 1; list order = priority
+  milliseconds hold_max_wait{3000};        // hold.max_wait
+  milliseconds preferred_grace{500};
+  uint32_t ingest_ahead = 2;
+  milliseconds manifest_max_age{1000};     // cache_control.manifest_max_age
+  std::filesystem::path source_file;
+
+  bool AnyPipelineHasToken() const;
+  // Index in `pipelines` (the priority, 0 = most preferred), or -1.
+  int PipelineIndex(std::string_view pipeline_id) const;
+};
+
+// One problem in one file, pointing at the offending node.
+struct ConfigError {
+  std::string file;
+  int line = 0;    // 1-based; 0 when not tied to a position
+  int column = 0;  // 1-based
+  std::string message;
+  std::string ToString() const;  // "file:line:col: message"
+};
+
+}  // namespace liveorigin::config

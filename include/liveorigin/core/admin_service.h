@@ -1,0 +1,39 @@
+// AdminService: the admin listener's request logic (SPEC §6): health,
+// readiness, Prometheus metrics, event and object status, reload.
+// Thread-safe.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "liveorigin/common/clock.h"
+#include "liveorigin/core/event_registry.h"
+#include "liveorigin/core/request_handler.h"
+#include "liveorigin/metrics/origin_metrics.h"
+#include "liveorigin/storage/segment_store.h"
+
+namespace liveorigin::core {
+
+class AdminService final : public RequestHandler {
+ public:
+  // Reload returns the errors ("file:line:col: message"); empty = applied.
+  using ReloadFn = std::function<std::vector<std::string>()>;
+
+  AdminService(EventRegistry& registry, storage::SegmentStore& store,
+               metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload);
+
+  void Handle(Request request, Respond respond) override;
+  std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
+
+ private:
+  Response Route(const Request& request);
+
+  EventRegistry& registry_;
+  storage::SegmentStore& store_;
+  metrics::OriginMetrics& metrics_;
+  const Clock& clock_;
+  ReloadFn reload_;
+};
+
+}  // namespace liveorigin::core

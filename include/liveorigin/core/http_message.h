@@ -1,0 +1,54 @@
+// Transport-neutral HTTP request and response values. The I/O layer (http
+// module) converts Beast messages to and from these, so request logic is
+// testable without sockets.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace liveorigin::core {
+
+using Body = std::shared_ptr<const std::string>;
+
+struct Request {
+  std::string method;  // upper case, e.g. "GET"
+  std::string target;  // raw request target, e.g. "/demo/v1/3.m4s?x=1"
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;    // small bodies only (non-PUT requests); PUT bodies stream to an UploadSink
+  std::string remote;  // peer address, for logs
+  std::optional<uint64_t> content_length;  // declared length, when not chunked
+
+  // First header with this name (ASCII case-insensitive), or nullopt.
+  std::optional<std::string_view> Header(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  Body body;           // shared, immutable; may be null for an empty body
+  uint64_t offset = 0; // slice of *body to send
+  uint64_t length = 0;
+  // When set, Content-Length announces this instead of `length` and no body is
+  // sent (HEAD).
+  std::optional<uint64_t> head_length;
+  bool close = false;  // close the connection after writing
+
+  void SetHeader(std::string name, std::string value);
+  std::optional<std::string_view> Header(std::string_view name) const;
+  void SetBody(std::string text, std::string content_type);
+  void SetBody(Body body, uint64_t offset, uint64_t length);
+  std::string_view BodyView() const;
+
+  // {"error": code, "message": message} with the given status.
+  static Response Error(int status, std::string_view code, std::string_view message);
+  static Response Json(int status, const std::string& json_text);
+};
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+}  // namespace liveorigin::core

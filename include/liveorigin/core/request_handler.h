@@ -1,0 +1,48 @@
+// The interface the HTTP I/O layer sees: it knows nothing of events, stores or
+// selection. Implementations must be thread-safe.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "liveorigin/core/http_message.h"
+
+namespace liveorigin::core {
+
+// Receives one PUT body as it arrives. The session calls Append for every
+// chunk, then exactly one of Finish (body complete) or Abort (connection lost,
+// timeout, limit exceeded). Nothing of an aborted upload becomes visible.
+class UploadSink {
+ public:
+  virtual ~UploadSink() = default;
+  // Returns false to refuse further data; the session then calls Finish and
+  // sends its response after discarding the rest of the body.
+  virtual bool Append(std::string_view bytes) = 0;
+  virtual Response Finish() = 0;
+  virtual void Abort(std::string_view reason) = 0;
+};
+
+class RequestHandler {
+ public:
+  using Respond = std::function<void(Response)>;
+  virtual ~RequestHandler() = default;
+
+  // Largest request body the session reads into Request::body for methods
+  // other than PUT; larger bodies are refused with 413.
+  static constexpr uint64_t kSmallBodyLimit = 64 * 1024;
+
+  // Any request except PUT. `respond` must be called exactly once, possibly
+  // later and from another thread (held requests).
+  virtual void Handle(Request request, Respond respond) = 0;
+
+  // A PUT whose headers have arrived. Returns a sink for the body, or null
+  // with `*refusal` filled (the session discards the body, then sends it).
+  virtual std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) = 0;
+
+  // Called once per finished exchange (for metrics and access logs).
+  virtual void OnResponseSent(const Request& request, const Response& response,
+                              double seconds) {}
+};
+
+}  // namespace liveorigin::core

@@ -1,0 +1,58 @@
+// HttpListener: accepts HTTP/1.1 connections on one endpoint and runs a
+// session per connection against a RequestHandler (SPEC §4.4 behaviour:
+// keep-alive, chunked uploads, refusals that keep the connection open).
+//
+// The listener and its sessions run on the io_context passed in, which the
+// caller runs on N threads. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "liveorigin/common/clock.h"
+#include "liveorigin/common/status.h"
+#include "liveorigin/config/config.h"
+#include "liveorigin/core/request_handler.h"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace liveorigin::http {
+
+struct ListenerOptions {
+  std::string name = "main";            // for logs
+  uint64_t max_header_size = 16 << 10;  // 431 beyond
+  Millis idle_timeout{30000};           // keep-alive idle and max gap between body bytes
+  uint32_t max_connections = 10000;     // excess connections get 503 and are closed
+  // A refused body is read and dropped to keep the connection; beyond this
+  // many bytes the connection is closed instead.
+  uint64_t max_discard_bytes = 256ull << 20;
+};
+
+// Shared with sessions so they can see the drain flag and count themselves.
+struct ListenerState {
+  std::atomic<uint64_t> open_connections{0};
+  std::atomic<uint64_t> active_requests{0};
+  std::atomic<bool> draining{false};
+};
+
+class HttpListener {
+ public:
+  // Binds and starts accepting. Errors name the endpoint (e.g. address in use).
+  static Result<std::shared_ptr<HttpListener>> Start(boost::asio::io_context& ioc,
+                                                     const config::Endpoint& endpoint,
+                                                     core::RequestHandler& handler,
+                                                     ListenerOptions options);
+  virtual ~HttpListener() = default;
+
+  virtual uint16_t port() const = 0;
+  virtual std::string address() const = 0;  // "host:port" as bound
+  // Stops accepting; sessions close after their current exchange.
+  virtual void Drain() = 0;
+  virtual const ListenerState& state() const = 0;
+};
+
+}  // namespace liveorigin::http

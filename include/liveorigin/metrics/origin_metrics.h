@@ -1,0 +1,60 @@
+// OriginMetrics: every figure /metrics exposes (SPEC §6), behind typed methods so
+// request logic never builds label maps itself. Backed by prometheus-cpp, whose
+// headers stay inside this module. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace liveorigin::metrics {
+
+// Gauges that are read, not pushed: set right before each scrape.
+struct PipelineGauge {
+  std::string event, pipeline;
+  double lateness_seconds = 0;
+  double seconds_since_last_put = 0;
+  double behind_live_edge = 0;
+  bool healthy = false;
+};
+
+class OriginMetrics {
+ public:
+  OriginMetrics();
+  ~OriginMetrics();
+
+  // One finished request on the main listener. `event` may be empty (unknown).
+  void RequestDone(std::string_view method, int status, std::string_view event, double seconds,
+                   uint64_t bytes_out);
+  void BytesIn(std::string_view event, std::string_view pipeline, uint64_t bytes);
+  void PutRefused(std::string_view event, std::string_view reason);
+  void Selection(std::string_view event, std::string_view pipeline);
+  void Defect(std::string_view event, std::string_view pipeline, std::string_view type);
+  void HeldStarted();
+  void HeldFinished(std::string_view outcome);  // released | timeout | shed
+  void Shed(std::string_view event);
+  void ReloadResult(bool ok);
+  void StorageError(std::string_view operation);
+
+  // Called at every scrape to refresh read-side gauges.
+  using Collector = std::function<void(OriginMetrics&)>;
+  void SetCollector(Collector collector);
+  void SetPipelineGauges(const std::vector<PipelineGauge>& gauges);
+  void SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
+                uint64_t capacity);
+  void SetStorageHealthy(bool healthy);
+  void SetConnections(uint64_t open);
+
+  int64_t held_now() const;
+
+  // Prometheus text exposition format 0.0.4.
+  std::string Render();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace liveorigin::metrics

@@ -1,0 +1,47 @@
+// The production SegmentStore on RocksDB (SPEC §7).
+//
+// Two column families: "default" holds candidate metadata and sticky
+// selections (small values, scanned at start-up); "bodies" holds object bytes
+// with BlobDB enabled so multi-megabyte segments do not churn the LSM tree.
+// A candidate's metadata and body are written in one WriteBatch. RocksDB
+// headers stay inside this module. Thread-safe.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "liveorigin/storage/segment_store.h"
+
+namespace liveorigin::storage {
+
+struct RocksDbOptions {
+  std::filesystem::path path;
+  bool sync_writes = false;  // fsync the WAL before a write returns
+};
+
+class RocksDbSegmentStore final : public SegmentStore {
+ public:
+  // Creates the directory and database if missing. Errors name the path.
+  static Result<std::unique_ptr<RocksDbSegmentStore>> Open(const RocksDbOptions& options);
+  ~RocksDbSegmentStore() override;
+
+  Status PutCandidate(const CandidateRecord& record, std::string_view body) override;
+  Result<Body> GetBody(const CandidateId& id) override;
+  Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
+  Status PutSelection(const SelectionRecord& selection) override;
+  Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
+  Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
+                              uint64_t first_kept) override;
+  Status DeleteObject(std::string_view event, std::string_view path) override;
+  Status Health() const override;
+
+  // Flushes memtables and the WAL (used on clean shutdown).
+  Status Flush();
+
+ private:
+  struct Impl;
+  explicit RocksDbSegmentStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace liveorigin::storage

@@ -1,0 +1,52 @@
+// SegmentStore: durable storage of candidates, their metadata and sticky
+// selections. The only door to persistence; everything above it can be rebuilt
+// from what it holds (SPEC §7, §9 scale-out).
+//
+// Implementations are thread-safe. Bodies are returned as immutable shared
+// buffers so callers can keep them in caches and responses without copying.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "liveorigin/common/status.h"
+#include "liveorigin/storage/candidate_record.h"
+
+namespace liveorigin::storage {
+
+using Body = std::shared_ptr<const std::string>;
+
+class SegmentStore {
+ public:
+  virtual ~SegmentStore() = default;
+
+  // Writes the candidate's metadata and body in one atomic batch, replacing
+  // any previous candidate with the same id. After OK it is visible to GetBody
+  // and durable per the store's sync setting; on error nothing is visible.
+  virtual Status PutCandidate(const CandidateRecord& record, std::string_view body) = 0;
+
+  // NotFound when the candidate does not exist.
+  virtual Result<Body> GetBody(const CandidateId& id) = 0;
+
+  // Calls `fn` for every stored candidate record (start-up rebuild), in key
+  // order: per event, segments by rendition then number, then other objects.
+  virtual Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) = 0;
+
+  virtual Status PutSelection(const SelectionRecord& selection) = 0;
+  virtual Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) = 0;
+
+  // Retention: removes every candidate and selection of `event`/`rendition`
+  // whose number is below `first_kept`.
+  virtual Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
+                                      uint64_t first_kept) = 0;
+  // Removes all candidates of one non-segment object.
+  virtual Status DeleteObject(std::string_view event, std::string_view path) = 0;
+
+  // OK when writes are expected to succeed; the last write error otherwise.
+  virtual Status Health() const = 0;
+};
+
+}  // namespace liveorigin::storage

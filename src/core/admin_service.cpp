@@ -1,0 +1,110 @@
+#include "liveorigin/core/admin_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include "liveorigin/core/request_target.h"
+
+namespace liveorigin::core {
+
+using nlohmann::json;
+
+AdminService::AdminService(EventRegistry& registry, storage::SegmentStore& store,
+                           metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload)
+    : registry_(registry), store_(store), metrics_(metrics), clock_(clock), reload_(std::move(reload)) {}
+
+void AdminService::Handle(Request request, Respond respond) { respond(Route(request)); }
+
+std::unique_ptr<UploadSink> AdminService::BeginUpload(const Request& request, Response* refusal) {
+  *refusal = Response::Error(405, "method_not_allowed", "the admin listener accepts no PUT");
+  refusal->SetHeader("Allow", "GET, HEAD, POST");
+  return nullptr;
+}
+
+Response AdminService::Route(const Request& request) {
+  auto target = ParseRequestTarget(request.target);
+  if (!target.ok()) return Response::Error(400, "bad_request", target.status().message());
+  const std::string& first = target->event;
+  const std::string& rest = target->path;
+  const bool get = request.method == "GET" || request.method == "HEAD";
+
+  auto finish = [&](Response r) {
+    if (request.method == "HEAD") {
+      r.head_length = r.length;
+      r.body.reset();
+      r.length = 0;
+    }
+    return r;
+  };
+
+  if (first == "healthz" && rest.empty() && get) {
+    Response r;
+    r.SetBody("ok\n", "text/plain");
+    return finish(std::move(r));
+  }
+  if (first == "readyz" && rest.empty() && get) {
+    const Status health = store_.Health();
+    json j = {{"ready", health.ok()},
+              {"storage", health.ok() ? "ok" : health.ToString()},
+              {"events", registry_.All().size()}};
+    return finish(Response::Json(health.ok() ? 200 : 503, j.dump()));
+  }
+  if (first == "metrics" && rest.empty() && get) {
+    Response r;
+    r.SetBody(metrics_.Render(), "text/plain; version=0.0.4; charset=utf-8");
+    return finish(std::move(r));
+  }
+  if (first == "admin") {
+    const TimePoint now = clock_.Now();
+    if (rest == "reload") {
+      if (request.method != "POST") {
+        Response r = Response::Error(405, "method_not_allowed", "use POST /admin/reload");
+        r.SetHeader("Allow", "POST");
+        return r;
+      }
+      const auto errors = reload_();
+      if (errors.empty()) return Response::Json(200, json{{"reloaded", true}}.dump());
+      return Response::Json(422, json{{"reloaded", false},
+                                      {"error", "invalid_config"},
+                                      {"message", "configuration not applied"},
+                                      {"errors", errors}}
+                                     .dump());
+    }
+    if (!get) {
+      Response r = Response::Error(405, "method_not_allowed", "use GET");
+      r.SetHeader("Allow", "GET, HEAD");
+      return r;
+    }
+    if (rest == "events") {
+      json list = json::array();
+      for (const auto& e : registry_.All()) list.push_back(e->StatusJson(now));
+      return finish(Response::Json(200, json{{"events", std::move(list)}}.dump(2)));
+    }
+    constexpr std::string_view kEvents = "events/";
+    if (rest.rfind(kEvents, 0) == 0) {
+      std::string_view tail = std::string_view(rest).substr(kEvents.size());
+      const size_t slash = tail.find('/');
+      const std::string id(tail.substr(0, slash));
+      auto event = registry_.Find(id);
+      if (!event) return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
+      if (slash == std::string_view::npos) {
+        return finish(Response::Json(200, event->StatusJson(now).dump(2)));
+      }
+      constexpr std::string_view kObjects = "objects/";
+      std::string_view sub = tail.substr(slash + 1);
+      if (sub.rfind(kObjects, 0) == 0 && sub.size() > kObjects.size()) {
+        const std::string path(sub.substr(kObjects.size()));
+        auto address = event->Classify(path);
+        if (!address) {
+          return Response::Error(404, "not_found",
+                                 "segment number is not in the form the media template renders");
+        }
+        return finish(Response::Json(200, event->ObjectJson(*address, now).dump(2)));
+      }
+    }
+  }
+  return Response::Error(404, "not_found",
+                         "unknown admin path; try /healthz, /readyz, /metrics, /admin/events, "
+                         "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
+}
+
+}  // namespace liveorigin::core

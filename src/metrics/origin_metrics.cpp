@@ -1,0 +1,255 @@
+#include "liveorigin/metrics/origin_metrics.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <atomic>
+#include <mutex>
+#include <sstream>
+
+namespace liveorigin::metrics {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+namespace {
+
+std::string StatusClass(int status) { return std::to_string(status / 100) + "xx"; }
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  static const prometheus::Histogram::BucketBoundaries b = {
+      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return b;
+}
+
+}  // namespace
+
+struct OriginMetrics::Impl {
+  std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
+  prometheus::Family<prometheus::Counter>& requests =
+      BuildCounter()
+          .Name("liveorigin_requests_total")
+          .Help("Requests on the main listener by method, status class and event")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& responses_by_code =
+      BuildCounter()
+          .Name("liveorigin_responses_total")
+          .Help("Responses on the main listener by exact status code")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& latency =
+      BuildHistogram()
+          .Name("liveorigin_request_duration_seconds")
+          .Help("Time from request head to response written, by method (GET includes holds)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& bytes_out =
+      BuildCounter()
+          .Name("liveorigin_response_body_bytes_total")
+          .Help("Response body bytes sent, by event")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& bytes_in =
+      BuildCounter()
+          .Name("liveorigin_ingest_bytes_total")
+          .Help("Accepted PUT body bytes, by event and pipeline")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& refused =
+      BuildCounter()
+          .Name("liveorigin_put_refused_total")
+          .Help("PUT requests refused, by event and reason")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& selections =
+      BuildCounter()
+          .Name("liveorigin_selections_total")
+          .Help("Segments whose served candidate came from this pipeline")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& defects =
+      BuildCounter()
+          .Name("liveorigin_defects_total")
+          .Help("Defects seen on ingested candidates, by event, pipeline and type")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& held =
+      BuildGauge().Name("liveorigin_held_requests").Help("GET requests held now").Register(*registry);
+  prometheus::Family<prometheus::Counter>& held_done =
+      BuildCounter()
+          .Name("liveorigin_held_requests_total")
+          .Help("Held GET requests finished, by outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& shed =
+      BuildCounter()
+          .Name("liveorigin_shed_requests_total")
+          .Help("Requests answered 503 to protect the live edge")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& reloads =
+      BuildCounter()
+          .Name("liveorigin_config_reloads_total")
+          .Help("Configuration reloads by result")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& storage_errors =
+      BuildCounter()
+          .Name("liveorigin_storage_errors_total")
+          .Help("Storage operations that failed, by operation")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& storage_healthy =
+      BuildGauge()
+          .Name("liveorigin_storage_healthy")
+          .Help("1 when the last storage write succeeded")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& cache_lookups =
+      BuildCounter()
+          .Name("liveorigin_cache_lookups_total")
+          .Help("Hot cache lookups by result (hit, miss, collapsed)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& cache_bytes =
+      BuildGauge().Name("liveorigin_cache_bytes").Help("Bytes held by the hot cache").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& cache_capacity =
+      BuildGauge()
+          .Name("liveorigin_cache_capacity_bytes")
+          .Help("Configured hot cache size")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& connections =
+      BuildGauge()
+          .Name("liveorigin_open_connections")
+          .Help("Open connections on the main listener")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& lateness =
+      BuildGauge()
+          .Name("liveorigin_pipeline_lateness_seconds")
+          .Help("Last segment PUT completion minus its availability time")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& since_put =
+      BuildGauge()
+          .Name("liveorigin_pipeline_seconds_since_last_put")
+          .Help("Seconds since the pipeline's last PUT")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& behind =
+      BuildGauge()
+          .Name("liveorigin_pipeline_segments_behind_live_edge")
+          .Help("Live edge number minus the pipeline's last segment number")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& healthy =
+      BuildGauge()
+          .Name("liveorigin_pipeline_healthy")
+          .Help("1 when the pipeline PUT a segment within two segment durations")
+          .Register(*registry);
+
+  std::atomic<int64_t> held_now{0};
+  std::mutex collector_mu;
+  Collector collector;           // GUARDED_BY(collector_mu)
+  uint64_t last_hits = 0, last_misses = 0, last_collapsed = 0;  // GUARDED_BY(collector_mu)
+};
+
+OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
+  impl_->held.Add({}).Set(0);
+  impl_->storage_healthy.Add({}).Set(1);
+  for (const char* r : {"ok", "error"}) impl_->reloads.Add({{"result", r}});
+}
+OriginMetrics::~OriginMetrics() = default;
+
+void OriginMetrics::RequestDone(std::string_view method, int status, std::string_view event,
+                                double seconds, uint64_t bytes_out) {
+  const std::string m(method), e(event);
+  impl_->requests.Add({{"method", m}, {"status", StatusClass(status)}, {"event", e}}).Increment();
+  impl_->responses_by_code.Add({{"code", std::to_string(status)}}).Increment();
+  impl_->latency.Add({{"method", m}}, LatencyBuckets()).Observe(seconds);
+  if (bytes_out) impl_->bytes_out.Add({{"event", e}}).Increment(static_cast<double>(bytes_out));
+}
+
+void OriginMetrics::BytesIn(std::string_view event, std::string_view pipeline, uint64_t bytes) {
+  impl_->bytes_in.Add({{"event", std::string(event)}, {"pipeline", std::string(pipeline)}})
+      .Increment(static_cast<double>(bytes));
+}
+
+void OriginMetrics::PutRefused(std::string_view event, std::string_view reason) {
+  impl_->refused.Add({{"event", std::string(event)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void OriginMetrics::Selection(std::string_view event, std::string_view pipeline) {
+  impl_->selections.Add({{"event", std::string(event)}, {"pipeline", std::string(pipeline)}})
+      .Increment();
+}
+
+void OriginMetrics::Defect(std::string_view event, std::string_view pipeline,
+                           std::string_view type) {
+  impl_->defects
+      .Add({{"event", std::string(event)},
+            {"pipeline", std::string(pipeline)},
+            {"type", std::string(type)}})
+      .Increment();
+}
+
+void OriginMetrics::HeldStarted() {
+  impl_->held.Add({}).Set(static_cast<double>(++impl_->held_now));
+}
+
+void OriginMetrics::HeldFinished(std::string_view outcome) {
+  impl_->held.Add({}).Set(static_cast<double>(--impl_->held_now));
+  impl_->held_done.Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+int64_t OriginMetrics::held_now() const { return impl_->held_now.load(); }
+
+void OriginMetrics::Shed(std::string_view event) {
+  impl_->shed.Add({{"event", std::string(event)}}).Increment();
+}
+
+void OriginMetrics::ReloadResult(bool ok) {
+  impl_->reloads.Add({{"result", ok ? "ok" : "error"}}).Increment();
+}
+
+void OriginMetrics::StorageError(std::string_view operation) {
+  impl_->storage_errors.Add({{"operation", std::string(operation)}}).Increment();
+}
+
+void OriginMetrics::SetCollector(Collector collector) {
+  std::lock_guard lock(impl_->collector_mu);
+  impl_->collector = std::move(collector);
+}
+
+void OriginMetrics::SetPipelineGauges(const std::vector<PipelineGauge>& gauges) {
+  for (const auto& g : gauges) {
+    const prometheus::Labels l{{"event", g.event}, {"pipeline", g.pipeline}};
+    impl_->lateness.Add(l).Set(g.lateness_seconds);
+    impl_->since_put.Add(l).Set(g.seconds_since_last_put);
+    impl_->behind.Add(l).Set(g.behind_live_edge);
+    impl_->healthy.Add(l).Set(g.healthy ? 1 : 0);
+  }
+}
+
+void OriginMetrics::SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
+                             uint64_t capacity) {
+  // Called with the collector lock held (from Render).
+  impl_->cache_lookups.Add({{"result", "hit"}}).Increment(static_cast<double>(hits - impl_->last_hits));
+  impl_->cache_lookups.Add({{"result", "miss"}})
+      .Increment(static_cast<double>(misses - impl_->last_misses));
+  impl_->cache_lookups.Add({{"result", "collapsed"}})
+      .Increment(static_cast<double>(collapsed - impl_->last_collapsed));
+  impl_->last_hits = hits;
+  impl_->last_misses = misses;
+  impl_->last_collapsed = collapsed;
+  impl_->cache_bytes.Add({}).Set(static_cast<double>(bytes));
+  impl_->cache_capacity.Add({}).Set(static_cast<double>(capacity));
+}
+
+void OriginMetrics::SetStorageHealthy(bool healthy) {
+  impl_->storage_healthy.Add({}).Set(healthy ? 1 : 0);
+}
+
+void OriginMetrics::SetConnections(uint64_t open) {
+  impl_->connections.Add({}).Set(static_cast<double>(open));
+}
+
+std::string OriginMetrics::Render() {
+  {
+    std::lock_guard lock(impl_->collector_mu);
+    if (impl_->collector) impl_->collector(*this);
+  }
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, impl_->registry->Collect());
+  return out.str();
+}
+
+}  // namespace liveorigin::metrics

@@ -1,0 +1,191 @@
+#include "liveorigin/storage/rocksdb_segment_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include <mutex>
+
+#include "record_codec.h"
+#include "storage_keys.h"
+
+namespace liveorigin::storage {
+namespace {
+
+Status FromRocks(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  if (s.IsNoSpace() || s.subcode() == rocksdb::Status::kNoSpace) {
+    return Status::NoSpace(std::move(msg));
+  }
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  return Status::IOError(std::move(msg));
+}
+
+// The smallest key greater than every key starting with `prefix`.
+std::string PrefixEnd(std::string prefix) {
+  while (!prefix.empty()) {
+    auto& c = prefix.back();
+    if (static_cast<unsigned char>(c) != 0xFF) {
+      c = static_cast<char>(static_cast<unsigned char>(c) + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return prefix;  // empty: no upper bound
+}
+
+}  // namespace
+
+struct RocksDbSegmentStore::Impl {
+  std::unique_ptr<rocksdb::DB> db;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;    // "default"; destroyed in ~Impl
+  rocksdb::ColumnFamilyHandle* bodies = nullptr;  // "bodies"; destroyed in ~Impl
+  rocksdb::WriteOptions write_options;
+  mutable std::mutex health_mu;
+  Status last_write_error;  // GUARDED_BY(health_mu)
+
+  Status NoteWrite(const rocksdb::Status& s, std::string_view what) {
+    Status st = FromRocks(s, what);
+    std::lock_guard lock(health_mu);
+    last_write_error = st;
+    return st;
+  }
+
+  ~Impl() {
+    if (db) {
+      if (meta) db->DestroyColumnFamilyHandle(meta).PermitUncheckedError();
+      if (bodies) db->DestroyColumnFamilyHandle(bodies).PermitUncheckedError();
+      db->Close().PermitUncheckedError();
+    }
+  }
+};
+
+RocksDbSegmentStore::RocksDbSegmentStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RocksDbSegmentStore::~RocksDbSegmentStore() = default;
+
+Result<std::unique_ptr<RocksDbSegmentStore>> RocksDbSegmentStore::Open(
+    const RocksDbOptions& options) {
+  std::error_code ec;
+  std::filesystem::create_directories(options.path, ec);
+  if (ec) {
+    return Status::IOError("cannot create data directory " + options.path.string() + ": " +
+                           ec.message());
+  }
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+
+  rocksdb::ColumnFamilyOptions meta_options;
+  meta_options.OptimizeForPointLookup(64);
+
+  rocksdb::ColumnFamilyOptions body_options;
+  body_options.enable_blob_files = true;
+  body_options.min_blob_size = 4096;
+  body_options.enable_blob_garbage_collection = true;
+  body_options.blob_garbage_collection_age_cutoff = 0.5;
+  body_options.write_buffer_size = 64 << 20;
+
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, meta_options}, {"bodies", body_options}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      rocksdb::DB::Open(db_options, options.path.string(), families, &handles, &raw);
+  if (!s.ok()) return FromRocks(s, "cannot open RocksDB at " + options.path.string());
+
+  auto impl = std::make_unique<Impl>();
+  impl->db.reset(raw);
+  impl->meta = handles[0];
+  impl->bodies = handles[1];
+  impl->write_options.sync = options.sync_writes;
+  return std::unique_ptr<RocksDbSegmentStore>(new RocksDbSegmentStore(std::move(impl)));
+}
+
+Status RocksDbSegmentStore::PutCandidate(const CandidateRecord& record, std::string_view body) {
+  const std::string key = keys::CandidateKey(record.id);
+  rocksdb::WriteBatch batch;
+  batch.Put(impl_->bodies, key, rocksdb::Slice(body.data(), body.size()));
+  batch.Put(impl_->meta, key, EncodeCandidate(record));
+  return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "write candidate");
+}
+
+Result<Body> RocksDbSegmentStore::GetBody(const CandidateId& id) {
+  auto value = std::make_shared<std::string>();
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->bodies, keys::CandidateKey(id), value.get());
+  if (!s.ok()) return FromRocks(s, "read " + id.path);
+  return Body(std::move(value));
+}
+
+Status RocksDbSegmentStore::ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
+  for (const char tag : {'s', 'o'}) {
+    const std::string prefix(1, tag);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      auto record = DecodeCandidate(std::string_view(it->value().data(), it->value().size()));
+      if (!record.ok()) return record.status();
+      fn(std::move(record).value());
+    }
+  }
+  return FromRocks(it->status(), "scan candidates");
+}
+
+Status RocksDbSegmentStore::PutSelection(const SelectionRecord& selection) {
+  return impl_->NoteWrite(
+      impl_->db->Put(impl_->write_options, impl_->meta,
+                     keys::SelectionKey(selection.event, selection.rendition, selection.number),
+                     EncodeSelection(selection)),
+      "write selection");
+}
+
+Status RocksDbSegmentStore::ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) {
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
+  for (it->Seek("x"); it->Valid() && it->key().starts_with("x"); it->Next()) {
+    auto selection = DecodeSelection(std::string_view(it->value().data(), it->value().size()));
+    if (!selection.ok()) return selection.status();
+    fn(std::move(selection).value());
+  }
+  return FromRocks(it->status(), "scan selections");
+}
+
+Status RocksDbSegmentStore::DeleteSegmentsBefore(std::string_view event,
+                                                 std::string_view rendition, uint64_t first_kept) {
+  rocksdb::WriteBatch batch;
+  const std::string begin = keys::SegmentKey('s', event, rendition, 0);
+  const std::string end = keys::SegmentKey('s', event, rendition, first_kept);
+  batch.DeleteRange(impl_->meta, begin, end);
+  batch.DeleteRange(impl_->bodies, begin, end);
+  batch.DeleteRange(impl_->meta, keys::SegmentKey('x', event, rendition, 0),
+                    keys::SegmentKey('x', event, rendition, first_kept));
+  return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "retention delete");
+}
+
+Status RocksDbSegmentStore::DeleteObject(std::string_view event, std::string_view path) {
+  const std::string prefix = keys::ObjectPrefix(event, path);
+  const std::string end = PrefixEnd(prefix);
+  rocksdb::WriteBatch batch;
+  batch.DeleteRange(impl_->meta, prefix, end);
+  batch.DeleteRange(impl_->bodies, prefix, end);
+  return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "delete object");
+}
+
+Status RocksDbSegmentStore::Health() const {
+  std::lock_guard lock(impl_->health_mu);
+  return impl_->last_write_error;
+}
+
+Status RocksDbSegmentStore::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs = {impl_->meta, impl_->bodies};
+  Status st = FromRocks(impl_->db->Flush(fo, cfs), "flush");
+  if (!st.ok()) return st;
+  return FromRocks(impl_->db->FlushWAL(true), "flush WAL");
+}
+
+}  // namespace liveorigin::storage

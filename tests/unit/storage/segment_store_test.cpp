@@ -1,0 +1,164 @@
+// Conformance tests run against every SegmentStore implementation, plus
+// RocksDB-specific persistence tests.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#include "liveorigin/storage/memory_segment_store.h"
+#include "liveorigin/storage/rocksdb_segment_store.h"
+
+namespace liveorigin::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path TempDir(const std::string& name) {
+  std::random_device rd;
+  fs::path p = fs::temp_directory_path() /
+               ("liveorigin-" + name + "-" + std::to_string(rd()) + std::to_string(::getpid()));
+  fs::remove_all(p);
+  return p;
+}
+
+CandidateRecord Segment(const std::string& rendition, uint64_t n, const std::string& pipeline) {
+  CandidateRecord r;
+  r.id = {"demo", rendition + "/" + std::to_string(n) + ".m4s", rendition, n, pipeline};
+  r.kind = ObjectKind::kSegment;
+  r.content_type = "video/iso.segment";
+  r.etag = "e" + std::to_string(n);
+  r.header_defects = {"slate"};
+  r.tracks = {{1, 90000, n * 180000, 180000, 50, 3600}};
+  return r;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "memory") {
+      store_ = std::make_unique<MemorySegmentStore>();
+    } else {
+      dir_ = TempDir("store");
+      auto opened = RocksDbSegmentStore::Open({dir_, false});
+      ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+      store_ = std::move(opened).value();
+    }
+  }
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  std::vector<CandidateRecord> All() {
+    std::vector<CandidateRecord> out;
+    EXPECT_TRUE(store_->ForEachCandidate([&](CandidateRecord&& r) { out.push_back(r); }).ok());
+    return out;
+  }
+
+  fs::path dir_;
+  std::unique_ptr<SegmentStore> store_;
+};
+
+TEST_P(StoreTest, PutThenGetReturnsSameBytesAndMetadata) {
+  const std::string body("\x00\x01binary\xff", 10);
+  auto rec = Segment("v1", 7, "a");
+  ASSERT_TRUE(store_->PutCandidate(rec, body).ok());
+  auto got = store_->GetBody(rec.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(**got, body);
+  auto all = All();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id.path, "v1/7.m4s");
+  EXPECT_EQ(all[0].id.number, 7u);
+  EXPECT_EQ(all[0].header_defects, std::vector<std::string>{"slate"});
+  ASSERT_EQ(all[0].tracks.size(), 1u);
+  EXPECT_EQ(all[0].tracks[0].base_decode_time, 7u * 180000);
+}
+
+TEST_P(StoreTest, MissingCandidateIsNotFound) {
+  auto got = store_->GetBody(Segment("v1", 1, "a").id);
+  ASSERT_FALSE(got.ok());
+  EXPECT_TRUE(got.status().IsNotFound());
+}
+
+TEST_P(StoreTest, PipelinesAreSeparateCandidatesAndReplaceTheirOwn) {
+  ASSERT_TRUE(store_->PutCandidate(Segment("v1", 1, "a"), "A1").ok());
+  ASSERT_TRUE(store_->PutCandidate(Segment("v1", 1, "b"), "B1").ok());
+  ASSERT_TRUE(store_->PutCandidate(Segment("v1", 1, "a"), "A2").ok());
+  EXPECT_EQ(**store_->GetBody(Segment("v1", 1, "a").id), "A2");
+  EXPECT_EQ(**store_->GetBody(Segment("v1", 1, "b").id), "B1");
+  EXPECT_EQ(All().size(), 2u);
+}
+
+TEST_P(StoreTest, ScanOrdersSegmentsByNumberNotByText) {
+  for (uint64_t n : {10, 9, 100, 1}) ASSERT_TRUE(store_->PutCandidate(Segment("v", n, "a"), "x").ok());
+  std::vector<uint64_t> numbers;
+  for (auto& r : All()) numbers.push_back(*r.id.number);
+  EXPECT_EQ(numbers, (std::vector<uint64_t>{1, 9, 10, 100}));
+}
+
+TEST_P(StoreTest, DeleteSegmentsBeforeRemovesOnlyThatRenditionsOlderRange) {
+  for (uint64_t n = 0; n < 10; ++n) {
+    ASSERT_TRUE(store_->PutCandidate(Segment("v1", n, "a"), "x").ok());
+    ASSERT_TRUE(store_->PutCandidate(Segment("v10", n, "a"), "y").ok());
+    ASSERT_TRUE(store_->PutSelection({"demo", "v1", n, "a", "e"}).ok());
+  }
+  ASSERT_TRUE(store_->DeleteSegmentsBefore("demo", "v1", 6).ok());
+  size_t v1 = 0, v10 = 0;
+  for (auto& r : All()) (r.id.rendition == "v1" ? v1 : v10)++;
+  EXPECT_EQ(v1, 4u);
+  EXPECT_EQ(v10, 10u);
+  EXPECT_TRUE(store_->GetBody(Segment("v1", 5, "a").id).status().IsNotFound());
+  EXPECT_TRUE(store_->GetBody(Segment("v1", 6, "a").id).ok());
+  std::vector<uint64_t> sel;
+  ASSERT_TRUE(store_->ForEachSelection([&](SelectionRecord&& s) { sel.push_back(s.number); }).ok());
+  EXPECT_EQ(sel, (std::vector<uint64_t>{6, 7, 8, 9}));
+}
+
+TEST_P(StoreTest, NonSegmentObjectsAndDeleteObject) {
+  CandidateRecord r;
+  r.id = {"demo", "manifest.mpd", "", std::nullopt, "a"};
+  ASSERT_TRUE(store_->PutCandidate(r, "<MPD/>").ok());
+  r.id.pipeline = "b";
+  ASSERT_TRUE(store_->PutCandidate(r, "<MPD b/>").ok());
+  CandidateRecord other = r;
+  other.id.path = "manifest.mpd2";
+  ASSERT_TRUE(store_->PutCandidate(other, "z").ok());
+  EXPECT_EQ(All().size(), 3u);
+  ASSERT_TRUE(store_->DeleteObject("demo", "manifest.mpd").ok());
+  auto all = All();
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0].id.path, "manifest.mpd2");
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("memory", "rocksdb"));
+
+TEST(RocksDbStoreTest, DataSurvivesReopen) {
+  const fs::path dir = TempDir("reopen");
+  {
+    auto store = RocksDbSegmentStore::Open({dir, true});
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->PutCandidate(Segment("v1", 3, "a"), "payload").ok());
+    ASSERT_TRUE((*store)->PutSelection({"demo", "v1", 3, "a", "e3"}).ok());
+  }
+  {
+    auto store = RocksDbSegmentStore::Open({dir, false});
+    ASSERT_TRUE(store.ok());
+    EXPECT_EQ(**(*store)->GetBody(Segment("v1", 3, "a").id), "payload");
+    int selections = 0;
+    ASSERT_TRUE((*store)->ForEachSelection([&](SelectionRecord&& s) {
+      EXPECT_EQ(s.etag, "e3");
+      ++selections;
+    }).ok());
+    EXPECT_EQ(selections, 1);
+  }
+  fs::remove_all(dir);
+}
+
+TEST(RocksDbStoreTest, OpenFailsWithClearErrorOnUnusablePath) {
+  auto store = RocksDbSegmentStore::Open({"/proc/liveorigin-cannot-create", false});
+  ASSERT_FALSE(store.ok());
+  EXPECT_NE(store.status().message().find("/proc/liveorigin-cannot-create"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace liveorigin::storage
