@@ -1,0 +1,234 @@
+// The daemon as packagers and CDNs see it: real binary, port 0, real HTTP.
+#include <gtest/gtest.h>
+
+#include "test_daemon.h"
+
+namespace liveorigin::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+const char* kEvent = R"(id: live
+segment_duration: 2s
+dvr_window: 60s
+media_template: "$RepresentationID$/$Number$.m4s"
+init_template: "$RepresentationID$/init.mp4"
+pipelines:
+  - {id: a, token: ta}
+  - {id: b, token: tb}
+hold: {max_wait: 1s}
+preferred_grace: 0ms
+)";
+
+std::string Fixture(const std::string& name) {
+  return ReadFile(std::string(LIVEORIGIN_SOURCE_DIR) + "/tests/fixtures/media/" + name);
+}
+
+class DaemonTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    daemon_ = std::make_unique<TestDaemon>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name(),
+        "limits: {max_object_size: 1MiB}\n");
+    daemon_->WriteEvent("live", kEvent);
+    ASSERT_TRUE(daemon_->Start());
+  }
+  const std::vector<std::pair<std::string, std::string>> A{{"Authorization", BasicAuth("a", "ta")}};
+  const std::vector<std::pair<std::string, std::string>> B{{"Authorization", BasicAuth("b", "tb")}};
+  std::unique_ptr<TestDaemon> daemon_;
+};
+
+TEST_F(DaemonTest, PutWithContentLengthThenGetReturnsSameBytes) {
+  const std::string body = RandomBytes(200000, 1);
+  auto put = daemon_->Put("/live/manifest.mpd", body, A);
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 201);
+  auto get = daemon_->Get("/live/manifest.mpd");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->body, body);
+  EXPECT_EQ(get->Header("Content-Type"), "application/dash+xml");
+  EXPECT_EQ(get->Header("X-Live-Pipeline"), "a");
+  EXPECT_EQ(get->Header("Content-Length"), std::to_string(body.size()));
+  EXPECT_FALSE(get->Header("ETag").empty());
+  EXPECT_FALSE(get->Header("Last-Modified").empty());
+}
+
+TEST_F(DaemonTest, ChunkedPutLikeFfmpegThenGetReturnsSameBytes) {
+  const std::string body = RandomBytes(300001, 2);
+  HttpClient c("127.0.0.1", daemon_->port());
+  auto put = c.Request("PUT", "/live/sub/en.vtt", A, body, /*chunked=*/true, 1500);
+  ASSERT_TRUE(put);
+  EXPECT_EQ(put->status, 201);
+  auto again = c.Request("PUT", "/live/sub/en.vtt", A, body, true, 7000);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 204) << "identical retry";
+  auto get = c.Request("GET", "/live/sub/en.vtt");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, body);
+  EXPECT_EQ(get->Header("Content-Type"), "text/vtt");
+}
+
+TEST_F(DaemonTest, HeadAnnouncesLengthWithoutBody) {
+  ASSERT_EQ(daemon_->Put("/live/index.m3u8", "#EXTM3U\n", A)->status, 201);
+  HttpClient c("127.0.0.1", daemon_->port());
+  auto head = c.Request("HEAD", "/live/index.m3u8");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->status, 200);
+  EXPECT_EQ(head->Header("Content-Length"), "8");
+  EXPECT_EQ(head->Header("Content-Type"), "application/vnd.apple.mpegurl");
+  // The connection is still in sync: a GET on it returns the body.
+  auto get = c.Request("GET", "/live/index.m3u8");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->body, "#EXTM3U\n");
+}
+
+TEST_F(DaemonTest, PreferredPipelineIsServedWhenBothDeliver) {
+  const uint64_t n = LiveEdgeNumber(2s);
+  const std::string target = "/live/v/" + std::to_string(n) + ".m4s";
+  const std::string seg = Fixture("dash_video_1.m4s");
+  std::string other = seg;
+  ASSERT_EQ(daemon_->Put(target, other, B)->status, 201);
+  ASSERT_EQ(daemon_->Put(target, seg, A)->status, 201);
+  auto get = daemon_->Get(target);
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->Header("X-Live-Pipeline"), "a");
+  EXPECT_EQ(get->body, seg);
+}
+
+TEST_F(DaemonTest, AuthFailuresAreRefusedAndStoreNothing) {
+  auto none = daemon_->Put("/live/x.mpd", "x", {});
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(none->Header("WWW-Authenticate"), "Basic realm=\"liveorigin\"");
+  EXPECT_NE(none->body.find("\"error\""), std::string::npos);
+  auto wrong = daemon_->Put("/live/x.mpd", "x", {{"Authorization", BasicAuth("a", "tb")}});
+  EXPECT_EQ(wrong->status, 403);
+  auto unknown = daemon_->Put("/live/x.mpd", "x", {{"Authorization", BasicAuth("zz", "ta")}});
+  EXPECT_EQ(unknown->status, 403);
+  auto bearer_wrong = daemon_->Put("/live/x.mpd", "x", {{"Authorization", "Bearer nope"}});
+  EXPECT_EQ(bearer_wrong->status, 403);
+  auto header_only = daemon_->Put("/live/x.mpd", "x", {{"X-Live-Pipeline", "a"}});
+  EXPECT_EQ(header_only->status, 401) << "X-Live-Pipeline is not enough when tokens exist";
+  EXPECT_EQ(daemon_->Get("/live/x.mpd")->status, 404);
+  auto bearer = daemon_->Put("/live/x.mpd", "ok", {{"Authorization", "Bearer tb"}});
+  EXPECT_EQ(bearer->status, 201);
+  auto get = daemon_->Get("/live/x.mpd");
+  EXPECT_EQ(get->status, 200);
+  EXPECT_EQ(get->Header("X-Live-Pipeline"), "b");
+  EXPECT_NE(daemon_->Log().find("refused 403"), std::string::npos) << "refusals are logged";
+}
+
+TEST_F(DaemonTest, OversizeBodyIs413AndTheConnectionStaysUsable) {
+  HttpClient c("127.0.0.1", daemon_->port());
+  const std::string big = RandomBytes((1 << 20) + 10, 3);
+  auto r1 = c.Request("PUT", "/live/big.mpd", A, big);
+  ASSERT_TRUE(r1);
+  EXPECT_EQ(r1->status, 413);
+  auto r2 = c.Request("PUT", "/live/big.mpd", A, big, /*chunked=*/true, 65536);
+  ASSERT_TRUE(r2);
+  EXPECT_EQ(r2->status, 413);
+  auto r3 = c.Request("PUT", "/live/small.mpd", A, "small");
+  ASSERT_TRUE(r3) << "the next request on the same connection is answered";
+  EXPECT_EQ(r3->status, 201);
+  EXPECT_EQ(daemon_->Get("/live/big.mpd")->status, 404) << "nothing half-stored";
+}
+
+TEST_F(DaemonTest, PipelinedRequestsAfterARefusalAreAnswered) {
+  // A packager writes its next request without reading the previous reply.
+  HttpClient c("127.0.0.1", daemon_->port());
+  ASSERT_TRUE(c.Connect());
+  const std::string refused =
+      "PUT /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " + BasicAuth("a", "bad") +
+      "\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+  const std::string accepted = "PUT /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                               BasicAuth("a", "ta") + "\r\nContent-Length: 3\r\n\r\nxyz";
+  const std::string del = "DELETE /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                          BasicAuth("a", "ta") +
+                          "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  ASSERT_TRUE(c.SendRaw(refused + accepted + del));
+  auto r1 = c.ReadResponse();
+  auto r2 = c.ReadResponse();
+  auto r3 = c.ReadResponse();
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(r1->status, 403);
+  EXPECT_EQ(r2->status, 201);
+  EXPECT_EQ(r3->status, 204);
+  EXPECT_EQ(daemon_->Get("/live/p.mpd")->body, "xyz") << "DELETE does not remove: retention is ours";
+}
+
+TEST_F(DaemonTest, UnknownEventIs404) {
+  auto get = daemon_->Get("/nope/a/1.m4s");
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 404);
+  EXPECT_NE(get->body.find("nope"), std::string::npos);
+  EXPECT_EQ(daemon_->Put("/nope/a.mpd", "x", A)->status, 404);
+}
+
+TEST_F(DaemonTest, MalformedTargetsAre400AndStoreNothing) {
+  for (const std::string& target : std::vector<std::string>{"/live/../etc/passwd", "/live/%2e%2e/x.mpd", "/live/a%00b.mpd", "/live//x.mpd",
+        "/live/x.mpd/", "/live/bad%zz.mpd", "/live/" + std::string(1100, 'a')}) {
+    HttpClient c("127.0.0.1", daemon_->port());
+    auto put = c.Request("PUT", target, A, "x");
+    ASSERT_TRUE(put) << target;
+    EXPECT_EQ(put->status, 400) << target;
+    auto get = c.Request("GET", target);
+    ASSERT_TRUE(get) << target << ": connection kept after a refusal";
+    EXPECT_EQ(get->status, 400) << target;
+  }
+}
+
+TEST_F(DaemonTest, BrokenFramingIs400AndCloses) {
+  HttpClient c("127.0.0.1", daemon_->port());
+  ASSERT_TRUE(c.Connect());
+  ASSERT_TRUE(c.SendRaw("PUT /live/f.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
+                        BasicAuth("a", "ta") +
+                        "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"));
+  auto r = c.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_TRUE(c.PeerClosed());
+  EXPECT_EQ(daemon_->Get("/live/f.mpd")->status, 404);
+}
+
+TEST_F(DaemonTest, AcknowledgedObjectsSurviveKill9) {
+  std::vector<std::pair<std::string, std::string>> acked;
+  HttpClient c("127.0.0.1", daemon_->port());
+  for (int i = 0; i < 50; ++i) {
+    const std::string target = "/live/obj" + std::to_string(i) + ".vtt";
+    const std::string body = RandomBytes(1000 + i * 997, 100 + i);
+    auto r = c.Request("PUT", target, i % 2 ? A : B, body, i % 3 == 0);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201);
+    acked.emplace_back(target, body);
+  }
+  daemon_->Kill();
+  ASSERT_TRUE(daemon_->Start());
+  for (const auto& [target, body] : acked) {
+    auto g = daemon_->Get(target);
+    ASSERT_TRUE(g) << target;
+    EXPECT_EQ(g->status, 200) << target;
+    EXPECT_EQ(g->body, body) << target;
+  }
+}
+
+TEST_F(DaemonTest, SigtermStopsCleanlyWithExitZero) {
+  ASSERT_EQ(daemon_->Put("/live/s.mpd", "x", A)->status, 201);
+  EXPECT_EQ(daemon_->Stop(), 0);
+  EXPECT_NE(daemon_->Log().find("stopped cleanly"), std::string::npos);
+}
+
+TEST_F(DaemonTest, AdminHealthAndReadiness) {
+  auto h = daemon_->Admin("/healthz");
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  auto r = daemon_->Admin("/readyz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"ready\":true"), std::string::npos);
+  EXPECT_EQ(daemon_->Get("/healthz")->status, 404) << "admin paths are not on the main port";
+}
+
+}  // namespace
+}  // namespace liveorigin::testing
