@@ -1,0 +1,271 @@
+// LiveEvent on real ffmpeg fixtures: inspection tags, selection across
+// pipelines, stickiness and its persistence.
+#include "liveorigin/core/live_event.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "liveorigin/storage/memory_segment_store.h"
+
+namespace liveorigin::core {
+namespace {
+
+using namespace std::chrono_literals;
+using storage::ObjectKind;
+
+std::string Fixture(const std::string& name) {
+  std::ifstream in(std::string(LIVEORIGIN_SOURCE_DIR) + "/tests/fixtures/media/" + name,
+                   std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+uint32_t Be32(const std::string& b, size_t off) {
+  return (uint32_t(uint8_t(b[off])) << 24) | (uint32_t(uint8_t(b[off + 1])) << 16) |
+         (uint32_t(uint8_t(b[off + 2])) << 8) | uint32_t(uint8_t(b[off + 3]));
+}
+void PutBe32(std::string* b, size_t off, uint32_t v) {
+  for (int i = 0; i < 4; ++i) (*b)[off + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
+}
+
+// Offset of the first box at `path` (e.g. {"moof","traf","tfdt"}), or npos.
+size_t FindBox(const std::string& b, std::vector<std::string> path, size_t off = 0,
+               size_t end = std::string::npos) {
+  if (end == std::string::npos) end = b.size();
+  while (off + 8 <= end) {
+    const uint32_t size = Be32(b, off);
+    if (size < 8 || off + size > end) return std::string::npos;
+    if (b.compare(off + 4, 4, path.front()) == 0) {
+      if (path.size() == 1) return off;
+      return FindBox(b, {path.begin() + 1, path.end()}, off + 8, off + size);
+    }
+    off += size;
+  }
+  return std::string::npos;
+}
+
+// Adds `delta` to the tfdt (version 0 or 1) of the first traf.
+std::string ShiftTfdt(std::string seg, int64_t delta) {
+  const size_t tfdt = FindBox(seg, {"moof", "traf", "tfdt"});
+  EXPECT_NE(tfdt, std::string::npos);
+  if (seg[tfdt + 8] == 1) {
+    uint64_t v = (uint64_t(Be32(seg, tfdt + 12)) << 32) | Be32(seg, tfdt + 16);
+    v += delta;
+    PutBe32(&seg, tfdt + 12, uint32_t(v >> 32));
+    PutBe32(&seg, tfdt + 16, uint32_t(v));
+  } else {
+    PutBe32(&seg, tfdt + 12, uint32_t(Be32(seg, tfdt + 12) + delta));
+  }
+  return seg;
+}
+
+// Halves the trun sample count: the segment now describes half the media.
+std::string CutSamples(std::string seg) {
+  const size_t trun = FindBox(seg, {"moof", "traf", "trun"});
+  EXPECT_NE(trun, std::string::npos);
+  PutBe32(&seg, trun + 12, Be32(seg, trun + 12) / 2);
+  return seg;
+}
+
+std::string MakeSlate(std::string seg) {
+  const size_t styp = FindBox(seg, {"styp"});
+  EXPECT_NE(styp, std::string::npos);
+  seg.replace(styp + 8, 4, "slat");
+  return seg;
+}
+
+Body B(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+class LiveEventTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cfg_.id = "ev";
+    cfg_.availability_start_time = std::chrono::system_clock::time_point(0s);
+    cfg_.start_number = 1;
+    cfg_.segment_duration = 1s;
+    cfg_.dvr_window = 60s;
+    cfg_.media_template = config::SegmentTemplate::Compile("$RepresentationID$/$Number$.m4s").value();
+    cfg_.init_template = config::SegmentTemplate::Compile("$RepresentationID$/init.mp4").value();
+    cfg_.pipelines = {{"a", std::nullopt}, {"b", std::nullopt}};
+    cfg_.preferred_grace = 500ms;
+    store_ = std::make_shared<storage::MemorySegmentStore>();
+    event_ = std::make_unique<LiveEvent>(std::make_shared<const config::EventConfig>(cfg_), store_);
+  }
+
+  // Segment n is available at n seconds.
+  IngestResult Put(const std::string& pipeline, const std::string& path, std::string body,
+                   TimePoint when, std::vector<std::string> header_defects = {}) {
+    auto addr = event_->Classify(path);
+    EXPECT_TRUE(addr.has_value()) << path;
+    return event_->Ingest(*addr, pipeline, B(std::move(body)), std::move(header_defects), "",
+                          when);
+  }
+  void PutInits(TimePoint when) {
+    for (const char* p : {"a", "b"}) {
+      ASSERT_TRUE(Put(p, "v/init.mp4", Fixture("dash_video_init.mp4"), when).status.ok());
+    }
+  }
+  Resolution Resolve(const std::string& path, TimePoint now) {
+    return event_->Resolve(*event_->Classify(path), now);
+  }
+
+  config::EventConfig cfg_;
+  std::shared_ptr<storage::MemorySegmentStore> store_;
+  std::unique_ptr<LiveEvent> event_;
+};
+
+TEST_F(LiveEventTest, ClassifiesSegmentsInitsAndOtherObjects) {
+  auto seg = event_->Classify("v1/42.m4s");
+  ASSERT_TRUE(seg);
+  EXPECT_EQ(seg->kind, ObjectKind::kSegment);
+  EXPECT_EQ(seg->rendition, "v1");
+  EXPECT_EQ(seg->number, 42u);
+  EXPECT_FALSE(event_->Classify("v1/042.m4s")) << "non-canonical number";
+  EXPECT_EQ(event_->Classify("v1/init.mp4")->kind, ObjectKind::kInit);
+  EXPECT_EQ(event_->Classify("manifest.mpd")->kind, ObjectKind::kOther);
+}
+
+TEST_F(LiveEventTest, CleanSegmentIsInspectedWithoutDefects) {
+  PutInits(TimePoint(1s));
+  auto r = Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  ASSERT_TRUE(r.status.ok());
+  EXPECT_EQ(r.outcome, IngestOutcome::kCreated);
+  EXPECT_TRUE(r.record.AllDefects().empty()) << r.record.inspection_note;
+  ASSERT_EQ(r.record.tracks.size(), 1u);
+  EXPECT_EQ(r.record.tracks[0].timescale, 12800u);
+  EXPECT_EQ(r.record.tracks[0].duration, 12800u);
+  EXPECT_EQ(r.record.tracks[0].sample_count, 25u);
+  auto again = Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  EXPECT_EQ(again.outcome, IngestOutcome::kIdentical);
+}
+
+TEST_F(LiveEventTest, TruncatedSegmentIsCorruptAndTheCleanOneIsServed) {
+  PutInits(TimePoint(1s));
+  const std::string seg = Fixture("dash_video_1.m4s");
+  // Segment 1 is available at 1s; the preferred pipeline's grace ends at 1.5s.
+  auto bad = Put("a", "v/1.m4s", seg.substr(0, seg.size() - 700), TimePoint(1s) + 10ms);
+  EXPECT_EQ(bad.record.origin_defects, std::vector<std::string>{"corrupt"});
+  ASSERT_TRUE(Put("b", "v/1.m4s", seg, TimePoint(1s) + 20ms).status.ok());
+  auto during_grace = Resolve("v/1.m4s", TimePoint(1s) + 100ms);
+  EXPECT_EQ(during_grace.outcome, Selection::Outcome::kWait);
+  auto after = Resolve("v/1.m4s", TimePoint(1s) + 600ms);
+  ASSERT_EQ(after.outcome, Selection::Outcome::kServe);
+  EXPECT_EQ(after.record.id.pipeline, "b");
+  const auto view = event_->ObjectJson(*event_->Classify("v/1.m4s"), TimePoint(3s));
+  EXPECT_EQ(view["selected"], "b");
+  EXPECT_EQ(view["candidates"][0]["pipeline"], "a");
+  EXPECT_EQ(view["candidates"][0]["defects"][0], "corrupt");
+  EXPECT_NE(view["candidates"][0]["inspection"]["note"].get<std::string>().find("mdat"),
+            std::string::npos)
+      << view.dump(2);
+}
+
+TEST_F(LiveEventTest, CutSamplesAreShortDuration) {
+  PutInits(TimePoint(1s));
+  auto r = Put("a", "v/1.m4s", CutSamples(Fixture("dash_video_1.m4s")), TimePoint(2s));
+  EXPECT_EQ(r.record.origin_defects, std::vector<std::string>{"short-duration"})
+      << r.record.inspection_note;
+}
+
+TEST_F(LiveEventTest, SlateBrandIsTagged) {
+  PutInits(TimePoint(1s));
+  auto r = Put("a", "v/1.m4s", MakeSlate(Fixture("dash_video_1.m4s")), TimePoint(2s));
+  EXPECT_EQ(r.record.origin_defects, std::vector<std::string>{"slate"});
+}
+
+TEST_F(LiveEventTest, HeaderDefectsAreKeptAndRanked) {
+  PutInits(TimePoint(1s));
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s), {"decode-error"});
+  Put("b", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s), {"slate"});
+  auto res = Resolve("v/1.m4s", TimePoint(5s));
+  ASSERT_EQ(res.outcome, Selection::Outcome::kServe);
+  EXPECT_EQ(res.record.id.pipeline, "b") << "slate is milder than decode-error";
+  EXPECT_EQ(res.record.header_defects, std::vector<std::string>{"slate"});
+}
+
+TEST_F(LiveEventTest, OffsetTimelineIsADiscontinuityAndNeverSwitchedTo) {
+  PutInits(TimePoint(1s));
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  Put("b", "v/1.m4s", ShiftTfdt(Fixture("dash_video_1.m4s"), 6400), TimePoint(2s));
+  EXPECT_EQ(Resolve("v/1.m4s", TimePoint(3s)).record.id.pipeline, "a");
+  // Segment 2: A continues; B's offset timeline does not continue what viewers
+  // saw (A's segment 1).
+  auto a2 = Put("a", "v/2.m4s", Fixture("dash_video_2.m4s"), TimePoint(3s));
+  auto b2 = Put("b", "v/2.m4s", ShiftTfdt(Fixture("dash_video_2.m4s"), 6400), TimePoint(3s));
+  EXPECT_TRUE(a2.record.AllDefects().empty()) << a2.record.inspection_note;
+  EXPECT_EQ(b2.record.origin_defects, std::vector<std::string>{"timing-discontinuity"})
+      << b2.record.inspection_note;
+  const auto status = event_->StatusJson(TimePoint(4s));
+  ASSERT_FALSE(status["alignment"].empty());
+  EXPECT_FALSE(status["alignment"][0]["aligned"].get<bool>()) << status.dump(2);
+  EXPECT_NEAR(status["alignment"][0]["offset_seconds"].get<double>(), -0.5, 1e-6);
+}
+
+TEST_F(LiveEventTest, WithoutSelectionTheSamePipelinesPreviousIsTheReference) {
+  PutInits(TimePoint(1s));
+  // Only B delivers segment 1 (shifted) and 2 (shifted consistently): B is continuous with itself.
+  Put("b", "v/1.m4s", ShiftTfdt(Fixture("dash_video_1.m4s"), 6400), TimePoint(2s));
+  auto b2 = Put("b", "v/2.m4s", ShiftTfdt(Fixture("dash_video_2.m4s"), 6400), TimePoint(3s));
+  EXPECT_TRUE(b2.record.AllDefects().empty()) << b2.record.inspection_note;
+}
+
+TEST_F(LiveEventTest, CleanChoiceIsStickyAndSurvivesRestart) {
+  PutInits(TimePoint(1s));
+  Put("b", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  // A is stalled (never delivered a segment): B is served at once and sticks.
+  auto first = Resolve("v/1.m4s", TimePoint(2s));
+  ASSERT_EQ(first.outcome, Selection::Outcome::kServe);
+  EXPECT_EQ(first.record.id.pipeline, "b");
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s) + 10ms);
+  EXPECT_EQ(Resolve("v/1.m4s", TimePoint(4s)).record.id.pipeline, "b") << "sticky";
+
+  // A new instance rebuilt from the same store keeps the choice.
+  LiveEvent rebuilt(std::make_shared<const config::EventConfig>(cfg_), store_);
+  ASSERT_TRUE(store_->ForEachCandidate([&](storage::CandidateRecord&& r) {
+    Body init;
+    if (r.kind == ObjectKind::kInit) init = *store_->GetBody(r.id);
+    rebuilt.Restore(std::move(r), init);
+  }).ok());
+  ASSERT_TRUE(store_->ForEachSelection([&](storage::SelectionRecord&& s) {
+    rebuilt.RestoreSelection(s);
+  }).ok());
+  EXPECT_EQ(rebuilt.Resolve(*rebuilt.Classify("v/1.m4s"), TimePoint(5s)).record.id.pipeline, "b");
+}
+
+TEST_F(LiveEventTest, DefectiveChoiceIsReplacedWhenABetterOneArrives) {
+  PutInits(TimePoint(1s));
+  Put("a", "v/1.m4s", CutSamples(Fixture("dash_video_1.m4s")), TimePoint(2s));
+  EXPECT_EQ(Resolve("v/1.m4s", TimePoint(3s)).record.id.pipeline, "a");
+  Put("b", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(3s));
+  EXPECT_EQ(Resolve("v/1.m4s", TimePoint(3s) + 1ms).record.id.pipeline, "b");
+}
+
+TEST_F(LiveEventTest, WaitersAreWokenByTheArrival) {
+  int woken = 0;
+  event_->AddWaiter("v", 1, [&] { ++woken; });
+  event_->AddWaiter("v", 1, [&] { ++woken; });
+  const uint64_t removed = event_->AddWaiter("v", 1, [&] { woken += 100; });
+  event_->RemoveWaiter("v", 1, removed);
+  event_->AddWaiter("v", 2, [&] { woken += 1000; });
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  EXPECT_EQ(woken, 2);
+}
+
+TEST_F(LiveEventTest, PipelineHealthFollowsSegmentPuts) {
+  EXPECT_FALSE(event_->PipelineHealthy("a", TimePoint(2s)));
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  EXPECT_TRUE(event_->PipelineHealthy("a", TimePoint(3s)));
+  EXPECT_TRUE(event_->PipelineHealthy("a", TimePoint(4s)));
+  EXPECT_FALSE(event_->PipelineHealthy("a", TimePoint(4s) + 1ms)) << "stalled after 2·d";
+  const auto status = event_->StatusJson(TimePoint(5s));
+  EXPECT_EQ(status["pipelines"][0]["state"], "stalled");
+  EXPECT_EQ(status["pipelines"][0]["last_number"], 1);
+}
+
+}  // namespace
+}  // namespace liveorigin::core
