@@ -211,6 +211,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
     rec.id.event = config_->id;
     d = config_->segment_duration;
     const CandidateRecord* existing = nullptr;
+    bool served_sticky = false;
     if (address.number) {
       auto r = renditions_.find(address.rendition);
       if (r != renditions_.end()) {
@@ -218,6 +219,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
         if (s != r->second.segments.end()) {
           auto c = s->second.candidates.find(pipeline);
           if (c != s->second.candidates.end()) existing = &c->second;
+          served_sticky = s->second.sticky == pipeline;
         }
       }
       if (const auto* i = InitLocked(address.rendition, pipeline)) init = *i;
@@ -236,6 +238,11 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
         PipelineStats& st = pipelines_[pipeline];
         st.last_put = std::max(st.last_put, now);
         if (address.number) st.last_segment_put = std::max(st.last_segment_put, now);
+        return result;
+      }
+      if (served_sticky) {
+        result.outcome = IngestOutcome::kConflict;
+        result.record = *existing;
         return result;
       }
     }

@@ -168,25 +168,39 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
         start_(start),
         deadline_(deadline) {}
 
-  void Start(std::optional<TimePoint> recheck_at) {
+  void Start() {
     service_.metrics_.HeldStarted();
-    Arm();
     auto self = shared_from_this();
     service_.scheduler_.RunAfter(
         std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
         [self] { self->Timeout(); });
-    if (recheck_at) ScheduleRecheck(*recheck_at);
-    Recheck();  // the candidate may have arrived between Resolve and Arm
+    Recheck();  // arms the waiter; the candidate may also have arrived meanwhile
   }
 
  private:
+  // At most one waiter is registered at a time. Waiters are one-shot: the
+  // event drops it when it fires, so OnWake forgets its id before rechecking.
   void Arm() {
     auto self = shared_from_this();
     std::lock_guard lock(mu_);
-    waiter_id_ = event_->AddWaiter(address_.rendition, *address_.number, [self] { self->Recheck(); });
+    if (waiter_id_ != 0 || done_.load()) return;
+    waiter_id_ = event_->AddWaiter(address_.rendition, *address_.number, [self] { self->OnWake(); });
+  }
+
+  void OnWake() {
+    {
+      std::lock_guard lock(mu_);
+      waiter_id_ = 0;
+    }
+    Recheck();
   }
 
   void ScheduleRecheck(TimePoint at) {
+    {
+      std::lock_guard lock(mu_);
+      if (recheck_at_ == at) return;  // already scheduled for that instant
+      recheck_at_ = at;
+    }
     auto self = shared_from_this();
     const auto delay = std::chrono::duration_cast<Millis>(at - service_.clock_.Now()) + Millis(1);
     service_.scheduler_.RunAfter(std::max(Millis(0), delay), [self] { self->Recheck(); });
@@ -207,7 +221,6 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       respond_(std::move(r));
       return;
     }
-    // Not servable yet: wait for the next arrival (waiters are one-shot).
     Arm();
     if (res.outcome == Selection::Outcome::kWait) ScheduleRecheck(res.wait_until);
   }
@@ -237,7 +250,8 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   TimePoint start_, deadline_;
   std::atomic<bool> done_{false};
   std::mutex mu_;
-  uint64_t waiter_id_ = 0;  // GUARDED_BY(mu_)
+  uint64_t waiter_id_ = 0;                // GUARDED_BY(mu_)
+  std::optional<TimePoint> recheck_at_;   // GUARDED_BY(mu_)
 };
 
 // ---------------------------------------------------------------------------
@@ -377,6 +391,11 @@ Response OriginService::FinishUpload(Upload& up) {
                   full ? "insufficient_storage" : "storage_unavailable",
                   full ? "the origin's disk is full; nothing was stored"
                        : "the origin could not store the object; nothing was stored");
+  }
+  if (result.outcome == IngestOutcome::kConflict) {
+    return Refuse(up.request_, cfg->id, up.pipeline_, 409, "already_served",
+                  "this pipeline's candidate was already served to viewers and its bytes differ; "
+                  "served bytes never change (ETag \"" + result.record.etag + "\" kept)");
   }
   Response r;
   r.status = result.outcome == IngestOutcome::kCreated ? 201 : 204;
@@ -519,13 +538,13 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
     respond(std::move(r));
     return;
   }
-  std::optional<TimePoint> recheck;
-  if (res.outcome == Selection::Outcome::kWait) recheck = res.wait_until;
   TimePoint deadline = now + cfg->hold_max_wait;
-  if (recheck && *recheck > deadline) deadline = *recheck;
+  if (res.outcome == Selection::Outcome::kWait && res.wait_until > deadline) {
+    deadline = res.wait_until;  // never time out before the grace decision
+  }
   auto held = std::make_shared<HeldRequest>(*this, request, event, address, std::move(respond),
                                             now, deadline);
-  held->Start(recheck);
+  held->Start();
 }
 
 std::string OriginService::CacheControlFor(const LiveEvent& event, const CandidateRecord& record,
@@ -534,8 +553,10 @@ std::string OriginService::CacheControlFor(const LiveEvent& event, const Candida
   switch (record.kind) {
     case ObjectKind::kSegment: {
       if (!record.AllDefects().empty()) return MaxAge(CeilSeconds(cfg->segment_duration));
-      const TimePoint leaves =
-          LiveTimeline(*cfg).AvailabilityTime(*record.id.number) + cfg->dvr_window;
+      // Segment n answers 410 once the live edge passes n + dvr_window/d, i.e. at
+      // availability(n) + dvr_window + d.
+      const TimePoint leaves = LiveTimeline(*cfg).AvailabilityTime(*record.id.number) +
+                               cfg->dvr_window + cfg->segment_duration;
       return MaxAge(CeilSeconds(leaves - now));
     }
     case ObjectKind::kInit:

@@ -34,7 +34,14 @@ struct ObjectAddress {
   std::optional<uint64_t> number;  // segments
 };
 
-enum class IngestOutcome { kCreated, kReplaced, kIdentical };
+enum class IngestOutcome {
+  kCreated,
+  kReplaced,
+  kIdentical,
+  // Refused: this pipeline's clean candidate was already served for the URL and
+  // the new bytes differ; served bytes never change (SPEC §5.1 stickiness).
+  kConflict,
+};
 
 struct IngestResult {
   Status status;  // storage failure, when not OK
