@@ -20,7 +20,7 @@ packages=(
   ffmpeg curl                               # media fixtures, integration tests
 )
 if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light libbenchmark-dev)
+  packages+=(wrk nginx-light libbenchmark-dev bc iproute2)
 fi
 if [[ "${1:-}" == "--fuzz" ]]; then
   packages+=(clang libclang-rt-14-dev)
