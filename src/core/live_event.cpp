@@ -10,6 +10,7 @@
 #include "liveorigin/common/units.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
+#include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/media_inspector.h"
 
 namespace liveorigin::core {
@@ -323,7 +324,9 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
       if (slot.served != chosen) {
         if (slot.served) --pipelines_[*slot.served].selections;
         ++pipelines_[chosen].selections;
-        if (chosen != order.front()) {
+        uint64_t suppressed = 0;
+        if (chosen != order.front() &&
+            LogLimiter::Shared().Allow(config_->id + "|failover|" + chosen, &suppressed)) {
           auto pref = slot.candidates.find(order.front());
           const std::string why =
               pref == slot.candidates.end()

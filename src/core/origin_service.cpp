@@ -7,6 +7,7 @@
 
 #include "liveorigin/common/units.h"
 #include "liveorigin/core/defects.h"
+#include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
 
@@ -292,8 +293,13 @@ void OriginService::Handle(Request request, Respond respond) {
 Response OriginService::Refuse(const Request& request, std::string_view event,
                                std::string_view who, int status, std::string_view code,
                                std::string_view message) {
-  spdlog::warn("{} {} refused {} ({}): {} from {}{}", request.method, request.target, status, code,
-               message, request.remote, who.empty() ? "" : " as " + std::string(who));
+  uint64_t suppressed = 0;
+  if (LogLimiter::Shared().Allow(std::string(event) + '|' + std::string(code), &suppressed)) {
+    spdlog::warn("{} {} refused {} ({}): {} from {}{}{}", request.method, request.target, status,
+                 code, message, request.remote, who.empty() ? "" : " as " + std::string(who),
+                 suppressed ? " (" + std::to_string(suppressed) + " similar refusals not logged)"
+                            : std::string());
+  }
   if (request.method == "PUT") metrics_.PutRefused(event, code);
   Response r = Response::Error(status, code, message);
   if (status == 401) r.SetHeader("WWW-Authenticate", "Basic realm=\"liveorigin\"");
@@ -407,8 +413,10 @@ Response OriginService::FinishUpload(Upload& up) {
   cache_.Put(BodyCacheKey(result.record), body);
   const auto defects = result.record.AllDefects();
   for (const auto& d : defects) metrics_.Defect(cfg->id, up.pipeline_, d);
-  if (!defects.empty()) {
-    r.SetHeader("X-Live-Defects", JoinDefects(defects));
+  uint64_t suppressed = 0;
+  if (!defects.empty()) r.SetHeader("X-Live-Defects", JoinDefects(defects));
+  if (!defects.empty() &&
+      LogLimiter::Shared().Allow(cfg->id + "|defects|" + up.pipeline_, &suppressed)) {
     spdlog::warn("event {}: {} from {} has defects: {}{}{}", cfg->id, up.address_.path,
                  up.pipeline_, JoinDefects(defects),
                  result.record.inspection_note.empty() ? "" : " — ",
@@ -631,6 +639,15 @@ void OriginService::OnResponseSent(const Request& request, const Response& respo
     event = t->event;
   }
   metrics_.RequestDone(request.method, response.status, event, seconds, response.length);
+  if (options_.access_log) {
+    spdlog::info("access {} \"{} {}\" {} {} {:.3f}s pipeline={}{}", request.remote,
+                 request.method, request.target, response.status,
+                 response.head_length ? *response.head_length : response.length, seconds,
+                 response.Header("X-Live-Pipeline").value_or("-"),
+                 response.Header("X-Live-Held-Ms")
+                     ? " held_ms=" + std::string(*response.Header("X-Live-Held-Ms"))
+                     : std::string());
+  }
 }
 
 }  // namespace liveorigin::core

@@ -125,6 +125,7 @@ int OriginServer::Start() {
   options.max_object_size = cfg.limits.max_object_size;
   options.max_held_requests = cfg.limits.max_held_requests;
   options.max_inflight_requests = cfg.limits.max_inflight_requests;
+  options.access_log = cfg.log.access_log;
   s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
                                                    s.clock, *s.scheduler, options);
   s.admin = std::make_unique<core::AdminService>(*s.registry, *s.store, s.metrics, s.clock,

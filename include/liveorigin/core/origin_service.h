@@ -22,6 +22,7 @@ struct OriginOptions {
   // `shed_behind_segments` behind the live edge are answered 503.
   uint32_t max_inflight_requests = 20000;
   uint32_t shed_behind_segments = 3;
+  bool access_log = false;  // one info line per finished request
 };
 
 class OriginService final : public RequestHandler {

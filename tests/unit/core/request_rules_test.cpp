@@ -5,6 +5,7 @@
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
+#include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
@@ -143,6 +144,18 @@ TEST(LiveTimelineTest, AvailabilityLiveEdgeAndWindow) {
   EXPECT_EQ(tl.LiveEdge(TimePoint(1004s)), 11u);
   EXPECT_EQ(tl.FirstInWindow(TimePoint(1004s)), 10u) << "never before start_number";
   EXPECT_EQ(tl.FirstInWindow(TimePoint(1030s)), 19u) << "edge 24 minus 5 segments";
+}
+
+TEST(LogLimiterTest, BurstPerKeyThenSilenceThenReportsWhatWasDropped) {
+  LogLimiter limiter(3, std::chrono::seconds(10));
+  const auto t0 = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+  uint64_t dropped = 99;
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.Allow("a", &dropped, t0));
+  EXPECT_EQ(dropped, 0u);
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(limiter.Allow("a", &dropped, t0 + 1s));
+  EXPECT_TRUE(limiter.Allow("b", &dropped, t0 + 1s)) << "keys are independent";
+  EXPECT_TRUE(limiter.Allow("a", &dropped, t0 + 11s)) << "a new window";
+  EXPECT_EQ(dropped, 5u);
 }
 
 }  // namespace
