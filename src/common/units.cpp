@@ -1,6 +1,7 @@
 #include "liveorigin/common/units.h"
 
 #include <charconv>
+#include <cstdio>
 #include <ctime>
 #include <limits>
 
@@ -144,10 +145,19 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view te
       !ReadFixed(text, 17, 2, &second)) {
     return bad();
   }
-  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  if (month < 1 || month > 12 || day < 1 || day > kDaysInMonth[month - 1] || hour > 23 ||
-      minute > 59 || second > 60) {
+  static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  const int month_days = month == 2 && leap ? 29 : (month >= 1 && month <= 12 ? kDaysInMonth[month - 1] : 0);
+  // Seconds 60 (leap seconds) are refused: system_clock has none, and silently
+  // rolling into the next minute would shift an event's whole timeline.
+  if (month < 1 || month > 12 || day < 1 || day > month_days || hour > 23 || minute > 59 ||
+      second > 59) {
     return bad();
+  }
+  // system_clock counts nanoseconds in 64 bits: roughly 1678..2261. Stay well inside.
+  if (year < 1900 || year > 2200) {
+    return Status::InvalidArgument("timestamp '" + std::string(text) +
+                                   "' is out of range (years 1900 to 2200)");
   }
   size_t pos = 19;
   int64_t frac_ms = 0;

@@ -76,6 +76,7 @@ class TestDaemon {
   void Kill();
 
   uint16_t port() const { return port_; }
+  pid_t pid() const { return pid_; }
   uint16_t admin_port() const { return admin_port_; }
   const std::filesystem::path& dir() const { return dir_; }
   std::string Log() const;
