@@ -2,7 +2,7 @@
 //
 // Plain values; a loaded configuration is immutable and shared between threads
 // through std::shared_ptr<const ...>. Every default is stated next to its field
-// and documented in README.md ("Configuration reference").
+// and documented in docs/configuration.md.
 #pragma once
 
 #include <chrono>
