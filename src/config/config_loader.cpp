@@ -5,7 +5,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 #include <fstream>
 #include <initializer_list>
 #include <limits>
@@ -161,6 +163,72 @@ class DocumentReader {
       Error(field, Quote(field.name) + " must be an unsigned integer, got " + Quote(s));
     }
     return std::nullopt;
+  }
+
+  // A secret given inline (`token`), in a file (`token_file`: the first line,
+  // surrounding whitespace trimmed) or in an environment variable (`token_env`).
+  // At most one of the three; the value never appears in messages.
+  std::optional<std::string> Secret(const std::map<std::string, Field>& f, const std::string& base,
+                                    bool* present) {
+    const Field* inline_field = nullptr;
+    const Field* file_field = nullptr;
+    const Field* env_field = nullptr;
+    if (auto it = f.find(base); it != f.end()) inline_field = &it->second;
+    if (auto it = f.find(base + "_file"); it != f.end()) file_field = &it->second;
+    if (auto it = f.find(base + "_env"); it != f.end()) env_field = &it->second;
+    const int given = (inline_field != nullptr) + (file_field != nullptr) + (env_field != nullptr);
+    *present = given > 0;
+    if (given == 0) return std::nullopt;
+    if (given > 1) {
+      const Field* second = file_field && inline_field ? file_field : env_field;
+      Error(*second, "give only one of '" + base + "', '" + base + "_file' and '" + base + "_env'");
+      return std::nullopt;
+    }
+    const Field& field = inline_field ? *inline_field : file_field ? *file_field : *env_field;
+    auto text = Scalar(field);
+    if (!text) return std::nullopt;
+    std::string value;
+    if (inline_field) {
+      value = *text;
+    } else if (file_field) {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(*text, ec);
+      if (ec) {
+        Error(field, Quote(field.name) + ": cannot read " + Quote(*text) + ": " + ec.message());
+        return std::nullopt;
+      }
+      if (size > 4096) {
+        Error(field, Quote(field.name) + ": " + Quote(*text) + " is larger than 4 KiB");
+        return std::nullopt;
+      }
+      std::ifstream in(*text, std::ios::binary);
+      std::getline(in, value);
+      if (!in && !in.eof()) {
+        Error(field, Quote(field.name) + ": cannot read " + Quote(*text));
+        return std::nullopt;
+      }
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
+    } else {
+      const char* env = std::getenv(text->c_str());
+      if (!env) {
+        Error(field, Quote(field.name) + ": environment variable " + Quote(*text) + " is not set");
+        return std::nullopt;
+      }
+      value = env;
+    }
+    if (value.empty()) {
+      Error(field, inline_field ? Quote(field.name) + " must not be empty (omit '" + base +
+                                      "' for no credential)"
+                                : Quote(field.name) + " gives an empty token");
+      return std::nullopt;
+    }
+    if (!std::all_of(value.begin(), value.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
+      Error(field, Quote(field.name) + (inline_field ? " must" : "'s token must") +
+                       " be printable ASCII without spaces");
+      return std::nullopt;
+    }
+    return value;
   }
 
   std::optional<bool> Bool(const Field& field) {
@@ -489,7 +557,7 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
   std::map<std::string, Field> f;
   r->ReadMap(root, "",
              {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size",
-              "sync_writes", "limits", "log"},
+              "sync_writes", "limits", "log", "admin_token", "admin_token_file", "admin_token_env"},
              &f);
   ServerConfig c;
   Assign(f, "listen", &c.listen, [r](const Field& x) { return r->Address(x); });
@@ -508,6 +576,8 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
   Assign(f, "sync_writes", &c.sync_writes, [r](const Field& x) { return r->Bool(x); });
   if (const Field* x = Get(f, "limits")) ParseLimits(*x, r, &c.limits);
   if (const Field* x = Get(f, "log")) ParseLog(*x, r, &c.log);
+  bool has_admin_token = false;
+  if (auto token = r->Secret(f, "admin_token", &has_admin_token)) c.admin_token = *token;
 
   if (admin_ok && c.admin_listen.port != 0 && c.admin_listen.port == c.listen.port &&
       (c.admin_listen.host == c.listen.host || IsWildcard(c.admin_listen.host) ||
@@ -522,11 +592,6 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
 
 // Visible ASCII without spaces: anything else cannot travel in an
 // Authorization header unescaped.
-bool IsValidToken(const std::string& token) {
-  return !token.empty() &&
-         std::all_of(token.begin(), token.end(), [](char c) { return c > 0x20 && c < 0x7f; });
-}
-
 void ParsePipelines(const Field& field, DocumentReader* r, std::vector<PipelineConfig>* out) {
   if (!field.value.IsSequence()) {
     r->Error(field, "'pipelines' must be a list of {id, token} maps, got " +
@@ -550,7 +615,7 @@ void ParsePipelines(const Field& field, DocumentReader* r, std::vector<PipelineC
       continue;
     }
     std::map<std::string, Field> f;
-    r->ReadMap(item, name + ".", {"id", "token"}, &f);
+    r->ReadMap(item, name + ".", {"id", "token", "token_file", "token_env"}, &f);
     PipelineConfig p;
     const Field* id_field = Get(f, "id");
     if (!id_field) {
@@ -563,23 +628,19 @@ void ParsePipelines(const Field& field, DocumentReader* r, std::vector<PipelineC
       }
       p.id = *id;
     }
-    if (const Field* token_field = Get(f, "token")) {
-      if (auto token = r->Scalar(*token_field)) {
-        if (token->empty()) {
-          r->Error(*token_field, Quote(token_field->name) +
-                                     " must not be empty (omit 'token' for no credential)");
-        } else if (!IsValidToken(*token)) {
-          r->Error(*token_field,
-                   Quote(token_field->name) + " must be printable ASCII without spaces");
-        } else {
-          auto [it, inserted] = tokens.try_emplace(*token, p.id);
-          if (!inserted) {
-            r->Error(*token_field, Quote(token_field->name) + " repeats the token of pipeline " +
-                                       Quote(it->second) + ": every pipeline needs its own token");
-          }
-          p.token = *token;
-        }
+    bool has_token = false;
+    if (auto token = r->Secret(f, "token", &has_token)) {
+      const Field* token_field = Get(f, "token");
+      if (!token_field) token_field = Get(f, "token_file");
+      if (!token_field) token_field = Get(f, "token_env");
+      auto [it, inserted] = tokens.try_emplace(*token, p.id);
+      if (!inserted) {
+        r->Error(*token_field, Quote(token_field->name) + " repeats the token of pipeline " +
+                                   Quote(it->second) + ": every pipeline needs its own token");
       }
+      p.token = *token;
+    }
+    if (has_token) {
       if (!first_tokened) first_tokened = &items[i];
     } else if (!first_tokenless) {
       first_tokenless = &items[i];

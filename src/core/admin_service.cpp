@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "liveorigin/common/bytes.h"
 #include "liveorigin/core/request_target.h"
 
 namespace liveorigin::core {
@@ -9,8 +10,14 @@ namespace liveorigin::core {
 using nlohmann::json;
 
 AdminService::AdminService(EventRegistry& registry, storage::SegmentStore& store,
-                           metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload)
-    : registry_(registry), store_(store), metrics_(metrics), clock_(clock), reload_(std::move(reload)) {}
+                           metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
+                           std::optional<std::string> token)
+    : registry_(registry),
+      store_(store),
+      metrics_(metrics),
+      clock_(clock),
+      reload_(std::move(reload)),
+      token_(std::move(token)) {}
 
 void AdminService::Handle(Request request, Respond respond) { respond(Route(request)); }
 
@@ -47,6 +54,19 @@ Response AdminService::Route(const Request& request) {
               {"storage", health.ok() ? "ok" : health.ToString()},
               {"events", registry_.All().size()}};
     return finish(Response::Json(health.ok() ? 200 : 503, j.dump()));
+  }
+  if (token_ && (first == "metrics" || first == "admin")) {
+    const auto auth = request.Header("Authorization");
+    constexpr std::string_view kBearer = "Bearer ";
+    const bool ok = auth && auth->size() > kBearer.size() &&
+                    EqualsIgnoreCase(auth->substr(0, kBearer.size()), kBearer) &&
+                    ConstantTimeEquals(auth->substr(kBearer.size()), *token_);
+    if (!ok) {
+      Response r = Response::Error(auth ? 403 : 401, auth ? "forbidden" : "unauthorized",
+                                   "this admin endpoint needs Authorization: Bearer <admin_token>");
+      if (!auth) r.SetHeader("WWW-Authenticate", "Bearer realm=\"liveorigin-admin\"");
+      return r;
+    }
   }
   if (first == "metrics" && rest.empty() && get) {
     Response r;

@@ -129,7 +129,8 @@ int OriginServer::Start() {
   s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
                                                    s.clock, *s.scheduler, options);
   s.admin = std::make_unique<core::AdminService>(*s.registry, *s.store, s.metrics, s.clock,
-                                                 [this] { return ReloadEvents(); });
+                                                 [this] { return ReloadEvents(); },
+                                                 cfg.admin_token);
 
   http::ListenerOptions main_opts;
   main_opts.name = "main";

@@ -204,5 +204,23 @@ TEST_F(OperationsTest, JsonLogsAreOneObjectPerLineWithAccessLines) {
   EXPECT_EQ(escaped, 1) << "quote and backslash survive the JSON round trip";
 }
 
+TEST(AdminTokenTest, ProtectsAdminAndMetricsButNotProbes) {
+  TestDaemon daemon("admin-token", "admin_token: adm1n\n");
+  daemon.WriteEvent("ops", kEvent);
+  ASSERT_TRUE(daemon.Start());
+  HttpClient c("127.0.0.1", daemon.admin_port());
+  EXPECT_EQ(c.Request("GET", "/healthz")->status, 200);
+  EXPECT_EQ(c.Request("GET", "/readyz")->status, 200);
+  auto anonymous = c.Request("GET", "/metrics");
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(anonymous->Header("WWW-Authenticate"), "Bearer realm=\"liveorigin-admin\"");
+  EXPECT_EQ(c.Request("GET", "/admin/events", {{"Authorization", "Bearer wrong"}})->status, 403);
+  EXPECT_EQ(c.Request("POST", "/admin/reload")->status, 401);
+  EXPECT_EQ(c.Request("GET", "/metrics", {{"Authorization", "Bearer adm1n"}})->status, 200);
+  EXPECT_EQ(c.Request("GET", "/admin/events/ops", {{"Authorization", "Bearer adm1n"}})->status,
+            200);
+  EXPECT_EQ(daemon.Log().find("adm1n"), std::string::npos) << "never logged";
+}
+
 }  // namespace
 }  // namespace liveorigin::testing

@@ -49,12 +49,17 @@ struct ServerConfig {
   bool sync_writes = false;             // fsync the WAL before acknowledging a PUT
   Limits limits;
   LogConfig log;
+  // When set (admin_token, admin_token_file or admin_token_env), /admin/* and
+  // /metrics require "Authorization: Bearer <token>"; /healthz and /readyz stay open.
+  std::optional<std::string> admin_token;
   std::filesystem::path source_file;    // the file this was loaded from
 };
 
 struct PipelineConfig {
   std::string id;                    // [A-Za-z0-9._-]{1,64}
-  std::optional<std::string> token;  // absent: no credential for this pipeline
+  // From `token`, `token_file` (first line of the file) or `token_env`;
+  // absent: no credential for this pipeline.
+  std::optional<std::string> token;
 };
 
 struct EventConfig {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,8 +21,11 @@ class AdminService final : public RequestHandler {
   // Reload returns the errors ("file:line:col: message"); empty = applied.
   using ReloadFn = std::function<std::vector<std::string>()>;
 
+  // `token`: when set, /admin/* and /metrics need "Authorization: Bearer <token>"
+  // (compared in constant time); /healthz and /readyz stay open for probes.
   AdminService(EventRegistry& registry, storage::SegmentStore& store,
-               metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload);
+               metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
+               std::optional<std::string> token = std::nullopt);
 
   void Handle(Request request, Respond respond) override;
   std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
@@ -34,6 +38,7 @@ class AdminService final : public RequestHandler {
   metrics::OriginMetrics& metrics_;
   const Clock& clock_;
   ReloadFn reload_;
+  std::optional<std::string> token_;
 };
 
 }  // namespace liveorigin::core

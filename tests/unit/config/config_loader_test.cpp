@@ -661,6 +661,48 @@ TEST(ParseEventConfigTest, PipelineTokens) {
   EXPECT_EQ(ok.event.PipelineIndex("b"), 1);
 }
 
+TEST(ParseEventConfigTest, TokensFromFilesAndEnvironment) {
+  TempDir dir;
+  const std::string file_a = dir.Write("a.token", "  from-file\nsecond line ignored\n").string();
+  const std::string file_empty = dir.Write("empty.token", "\n").string();
+  ::setenv("LIVEORIGIN_TEST_TOKEN_B", "from-env", 1);
+  ::unsetenv("LIVEORIGIN_TEST_TOKEN_UNSET");
+  const std::string head =
+      "id: demo\nsegment_duration: 2s\nmedia_template: \"$Number$.m4s\"\npipelines:\n";
+  auto ok = ParseEvent(head + "  - {id: a, token_file: \"" + file_a +
+                       "\"}\n  - {id: b, token_env: LIVEORIGIN_TEST_TOKEN_B}\n");
+  ASSERT_TRUE(ok.ok) << Dump(ok.errors);
+  EXPECT_EQ(ok.event.pipelines[0].token, "from-file");
+  EXPECT_EQ(ok.event.pipelines[1].token, "from-env");
+
+  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token_file: /nonexistent/x}\n").errors, 5,
+                       25, "'pipelines[0].token_file': cannot read '/nonexistent/x'"));
+  EXPECT_TRUE(HasError(
+      ParseEvent(head + "  - {id: a, token_file: \"" + file_empty + "\"}\n").errors, 5, 25,
+      "gives an empty token"));
+  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token_env: LIVEORIGIN_TEST_TOKEN_UNSET}\n")
+                           .errors,
+                       5, 24, "environment variable 'LIVEORIGIN_TEST_TOKEN_UNSET' is not set"));
+  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token: x, token_env: Y}\n").errors, 5, 34,
+                       "give only one of 'token', 'token_file' and 'token_env'"));
+  // A secret never appears in a message, even when it is refused.
+  auto dup = ParseEvent(head + "  - {id: a, token: from-env}\n  - {id: b, token_env: "
+                               "LIVEORIGIN_TEST_TOKEN_B}\n");
+  ASSERT_FALSE(dup.ok);
+  EXPECT_EQ(Dump(dup.errors).find("from-env"), std::string::npos) << Dump(dup.errors);
+}
+
+TEST(LoadServerConfigTest, AdminToken) {
+  EXPECT_FALSE(LoadServer("listen: 127.0.0.1:1\n").server.admin_token.has_value());
+  auto inline_token = LoadServer("admin_token: s3cret\n");
+  ASSERT_TRUE(inline_token.ok) << Dump(inline_token.errors);
+  EXPECT_EQ(inline_token.server.admin_token, "s3cret");
+  ::setenv("LIVEORIGIN_TEST_ADMIN", "env-admin", 1);
+  EXPECT_EQ(LoadServer("admin_token_env: LIVEORIGIN_TEST_ADMIN\n").server.admin_token,
+            "env-admin");
+  EXPECT_TRUE(HasError(LoadServer("admin_token: \"\"\n").errors, 1, 14, "must not be empty"));
+}
+
 TEST(ParseEventConfigTest, NestedMapsMustBeMaps) {
   auto r = ParseEvent(std::string(kMinimalEvent) + "hold: 3s\ncache_control: [1s]\n");
   EXPECT_TRUE(HasError(r.errors, 6, 7, "'hold' must be a map, got a scalar"));
