@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 
@@ -11,14 +12,21 @@
 namespace liveorigin::http {
 namespace {
 
-constexpr std::string_view kTooManyConnections =
-    "HTTP/1.1 503 Service Unavailable\r\n"
-    "Content-Type: application/json\r\n"
-    "Retry-After: 1\r\n"
-    "Connection: close\r\n"
-    "Content-Length: 75\r\n"
-    "\r\n"
-    "{\"error\":\"too_many_connections\",\"message\":\"max_connections reached\"}\n";
+// The answer to a connection over max_connections, built once with an exact length.
+const std::string& TooManyConnectionsResponse() {
+  static const std::string response = [] {
+    const std::string body =
+        "{\"error\":\"too_many_connections\",\"message\":\"max_connections reached; retry "
+        "later\"}\n";
+    return "HTTP/1.1 503 Service Unavailable\r\n"
+           "Content-Type: application/json\r\n"
+           "Retry-After: 1\r\n"
+           "Connection: close\r\n"
+           "Content-Length: " +
+           std::to_string(body.size()) + "\r\n\r\n" + body;
+  }();
+  return response;
+}
 
 class ListenerImpl final : public HttpListener,
                            public std::enable_shared_from_this<ListenerImpl> {
@@ -92,12 +100,37 @@ class ListenerImpl final : public HttpListener,
       spdlog::warn("[{}] max_connections ({}) reached: refusing new connections",
                    options_.name, options_.max_connections);
     }
-    auto s = std::make_shared<tcp::socket>(std::move(socket));
-    net::async_write(*s, net::buffer(kTooManyConnections.data(), kTooManyConnections.size()),
-                     [s](beast::error_code, std::size_t) {
+    // Answer, stop sending, then drain what the client already sent before
+    // closing: closing with unread data would reset the connection and the
+    // client would never see the 503.
+    struct Refusal {
+      explicit Refusal(tcp::socket s) : socket(std::move(s)), timer(socket.get_executor()) {}
+      tcp::socket socket;
+      net::steady_timer timer;
+      char drain[4096];
+      void Drain(std::shared_ptr<Refusal> self) {
+        socket.async_read_some(net::buffer(drain), [self](beast::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->Drain(self);
+        });
+      }
+      void Close() {
+        beast::error_code ignored;
+        timer.cancel();
+        socket.close(ignored);
+      }
+    };
+    auto r = std::make_shared<Refusal>(std::move(socket));
+    net::async_write(r->socket, net::buffer(TooManyConnectionsResponse()),
+                     [r](beast::error_code ec, std::size_t) {
+                       if (ec) return r->Close();
                        beast::error_code ignored;
-                       s->shutdown(tcp::socket::shutdown_both, ignored);
-                       s->close(ignored);
+                       r->socket.shutdown(tcp::socket::shutdown_send, ignored);
+                       r->timer.expires_after(std::chrono::seconds(2));
+                       r->timer.async_wait([r](beast::error_code tec) {
+                         if (!tec) r->Close();
+                       });
+                       r->Drain(r);
                      });
   }
 

@@ -136,6 +136,12 @@ void HttpSession::OnHeader(beast::error_code ec) {
   }
   if (auto len = parser_->content_length()) request_.content_length = *len;
   keep_alive_ = msg.keep_alive();
+  // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has
+  // no determinable length. Beast 1.74 accepts it; refuse it (smuggling shape).
+  if (msg.count(bhttp::field::transfer_encoding) > 0 && !parser_->chunked()) {
+    return FailRequest(400, "bad_request",
+                       "Transfer-Encoding must end with chunked; the body length is ambiguous");
+  }
 
   if (msg.method() == bhttp::verb::put) {
     core::Response refusal;
@@ -184,11 +190,14 @@ void HttpSession::DoReadBody() {
   auto& body = parser_->get().body();
   body.data = chunk_.get();
   body.size = kChunkSize;
+  // One socket read at a time: the timer bounds the gap between body bytes
+  // (a stalled uploader is cut off after idle_timeout), and the sink sees data
+  // as it arrives.
   stream_.expires_after(options_.idle_timeout);
-  bhttp::async_read(stream_, buffer_, *parser_,
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                      self->OnBody(ec);
-                    });
+  bhttp::async_read_some(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                           self->OnBody(ec);
+                         });
 }
 
 void HttpSession::OnBody(beast::error_code ec) {
