@@ -18,6 +18,7 @@ packages=(
   prometheus-cpp-dev                        # /metrics
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests
+  python3                                   # crash-test load client
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light libbenchmark-dev bc iproute2)

@@ -77,11 +77,10 @@ std::vector<std::shared_ptr<LiveEvent>> EventRegistry::All() const {
   return out;
 }
 
-std::map<std::string, std::shared_ptr<const config::EventConfig>> EventRegistry::Retired() const {
+std::vector<std::pair<std::string, std::shared_ptr<LiveEvent>>> EventRegistry::RetiredEvents()
+    const {
   std::lock_guard lock(mu_);
-  std::map<std::string, std::shared_ptr<const config::EventConfig>> out;
-  for (const auto& [id, e] : retired_) out[id] = e->config();
-  return out;
+  return {retired_.begin(), retired_.end()};
 }
 
 }  // namespace liveorigin::core

@@ -246,6 +246,9 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
         result.record = *existing;
         return result;
       }
+      if (address.number) {
+        renditions_[address.rendition].segments[*address.number].replacing.insert(pipeline);
+      }
     }
   }
 
@@ -272,25 +275,29 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   }
 
   result.status = store_->PutCandidate(rec, *body);
-  if (!result.status.ok()) return result;
 
   std::vector<Waiter> to_wake;
   {
     std::lock_guard lock(mu_);
     if (address.number) {
       Rendition& r = renditions_[address.rendition];
-      r.segments[*address.number].candidates[pipeline] = rec;
-      UpdateAlignmentLocked(rec);
+      SegmentSlot& slot = r.segments[*address.number];
+      slot.replacing.erase(pipeline);
+      if (result.status.ok()) {
+        slot.candidates[pipeline] = rec;
+        UpdateAlignmentLocked(rec);
+      }
+      // Wake held GETs either way: on failure they go back to the old candidate.
       auto w = waiters_.find({address.rendition, *address.number});
       if (w != waiters_.end()) {
         to_wake = std::move(w->second);
         waiters_.erase(w);
       }
-    } else {
+    } else if (result.status.ok()) {
       objects_[address.path][pipeline] = rec;
       if (parsed_init) renditions_[address.rendition].init_by_pipeline[pipeline] = *parsed_init;
     }
-    NoteCandidateLocked(rec, now);
+    if (result.status.ok()) NoteCandidateLocked(rec, now);
   }
   for (auto& w : to_wake) w.wake();
   return result;
@@ -314,30 +321,53 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
       res.wait_until = sel.wait_until;
       if (sel.outcome != Selection::Outcome::kServe) return res;
       const std::string& chosen = order[sel.pipeline];
+      if (!slot.sticky && slot.replacing.count(chosen)) {
+        // New bytes for this candidate are being stored: serving the old ones now
+        // could make them sticky. Wait (held) for the replacement; its arrival
+        // wakes the waiters.
+        res.outcome = Selection::Outcome::kWait;
+        res.wait_until = now + Millis(200);
+        res.reason = "a replacement of this candidate is being stored";
+        return res;
+      }
       res.record = slot.candidates.at(chosen);
       const auto defects = res.record.AllDefects();
-      if (defects.empty() && !slot.sticky) {
-        slot.sticky = chosen;
+      if (defects.empty() && !slot.sticky) slot.sticky = chosen;
+      if (slot.sticky == chosen && !slot.sticky_persisted) {
+        // Every GET that serves a not-yet-durable sticky choice writes it before
+        // answering (idempotent), so no viewer gets bytes a restart could change.
         persist = storage::SelectionRecord{config_->id, address.rendition, *address.number,
                                            chosen, res.record.etag};
       }
       if (slot.served != chosen) {
         if (slot.served) --pipelines_[*slot.served].selections;
         ++pipelines_[chosen].selections;
+        // Log changes of the serving pipeline per rendition, not every segment.
+        std::string& last = last_served_[address.rendition];
         uint64_t suppressed = 0;
-        if (chosen != order.front() &&
+        if (last != chosen &&
             LogLimiter::Shared().Allow(config_->id + "|failover|" + chosen, &suppressed)) {
-          auto pref = slot.candidates.find(order.front());
-          const std::string why =
-              pref == slot.candidates.end()
-                  ? std::string("missing")
-                  : (pref->second.AllDefects().empty() ? std::string("not yet selected")
-                                                       : JoinDefects(pref->second.AllDefects()));
-          spdlog::warn("event {}: {} served from {} instead of {} ({}: {}){}", config_->id,
-                       address.path, chosen, order.front(), order.front(), why,
-                       defects.empty() ? "" : "; served candidate has defects: " +
-                                                  JoinDefects(defects));
+          if (chosen == order.front()) {
+            if (!last.empty()) {
+              spdlog::info("event {}: rendition {} is served from {} again (from segment {})",
+                           config_->id, address.rendition, chosen, *address.number);
+            }
+          } else {
+            auto pref = slot.candidates.find(order.front());
+            const std::string why =
+                pref == slot.candidates.end()
+                    ? std::string("missing")
+                    : (pref->second.AllDefects().empty() ? std::string("not yet selected")
+                                                         : JoinDefects(pref->second.AllDefects()));
+            spdlog::warn("event {}: failover: rendition {} served from {} instead of {} from "
+                         "segment {} ({}: {}){}",
+                         config_->id, address.rendition, chosen, order.front(), *address.number,
+                         order.front(), why,
+                         defects.empty() ? "" : "; served candidate has defects: " +
+                                                    JoinDefects(defects));
+          }
         }
+        last = chosen;
         slot.served = chosen;
         res.selection_changed = true;
       }
@@ -361,7 +391,21 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
   }
   if (persist) {
     Status st = store_->PutSelection(*persist);
-    if (!st.ok()) spdlog::error("cannot persist sticky selection: {}", st.ToString());
+    if (st.ok()) {
+      std::lock_guard lock(mu_);
+      auto r = renditions_.find(persist->rendition);
+      if (r != renditions_.end()) {
+        auto slot = r->second.segments.find(persist->number);
+        if (slot != r->second.segments.end() && slot->second.sticky == persist->pipeline) {
+          slot->second.sticky_persisted = true;
+        }
+      }
+    } else {
+      res.storage_error = true;
+      spdlog::error("event {}: cannot persist the sticky selection of {} (retried on the next "
+                    "GET): {}",
+                    persist->event, address.path, st.ToString());
+    }
   }
   return res;
 }
@@ -421,6 +465,7 @@ void LiveEvent::RestoreSelection(const storage::SelectionRecord& selection) {
   // A sticky choice only holds while the bytes it promised are still there.
   if (c == s->second.candidates.end() || c->second.etag != selection.etag) return;
   s->second.sticky = selection.pipeline;
+  s->second.sticky_persisted = true;
   s->second.served = selection.pipeline;
   ++pipelines_[selection.pipeline].selections;
 }
@@ -429,8 +474,31 @@ std::vector<std::string> LiveEvent::ForgetSegmentsBefore(uint64_t first_kept) {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (auto& [id, r] : renditions_) {
-    r.segments.erase(r.segments.begin(), r.segments.lower_bound(first_kept));
+    const auto end = r.segments.lower_bound(first_kept);
+    if (end == r.segments.begin()) continue;  // nothing aged out: no store write
+    r.segments.erase(r.segments.begin(), end);
     out.push_back(id);
+  }
+  return out;
+}
+
+std::vector<std::string> LiveEvent::ForgetObjectsOlderThan(TimePoint cutoff, bool include_init) {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  const int64_t cutoff_ms = ToUnixMillis(cutoff);
+  for (auto it = objects_.begin(); it != objects_.end();) {
+    int64_t newest = 0;
+    bool init = false;
+    for (const auto& [pipeline, rec] : it->second) {
+      newest = std::max(newest, rec.ingest_unix_ms);
+      init = init || rec.kind == ObjectKind::kInit;
+    }
+    if (newest < cutoff_ms && (include_init || !init)) {
+      out.push_back(it->first);
+      it = objects_.erase(it);
+    } else {
+      ++it;
+    }
   }
   return out;
 }

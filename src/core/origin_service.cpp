@@ -212,6 +212,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     const TimePoint now = service_.clock_.Now();
     Resolution res = event_->Resolve(address_, now);
     if (res.selection_changed) service_.metrics_.Selection(res.record.id.event, res.record.id.pipeline);
+    if (res.storage_error) service_.metrics_.StorageError("selection");
     if (res.outcome == Selection::Outcome::kServe) {
       if (done_.exchange(true)) return;
       Disarm();
@@ -524,6 +525,7 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
   }
   Resolution res = event->Resolve(address, now);
   if (res.selection_changed) metrics_.Selection(cfg->id, res.record.id.pipeline);
+  if (res.storage_error) metrics_.StorageError("selection");
   if (res.outcome == Selection::Outcome::kServe) {
     respond(Serve(request, *event, res.record, now));
     return;

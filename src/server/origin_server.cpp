@@ -232,7 +232,19 @@ std::vector<std::string> OriginServer::Impl::Reload() {
 void OriginServer::Impl::RunRetentionOnce() {
   const TimePoint now = clock.Now();
   auto retire = [&](const std::shared_ptr<const config::EventConfig>& cfg,
-                    const std::shared_ptr<core::LiveEvent>& event) {
+                    const std::shared_ptr<core::LiveEvent>& event, bool retired) {
+    // Manifests and other non-segment objects that nobody rewrote for a whole DVR
+    // window; init segments only once the event itself is gone.
+    if (event) {
+      for (const auto& path :
+           event->ForgetObjectsOlderThan(now - cfg->dvr_window - cfg->segment_duration, retired)) {
+        Status st = store->DeleteObject(cfg->id, path);
+        if (!st.ok()) {
+          metrics.StorageError("retention");
+          spdlog::error("retention of {}/{} failed: {}", cfg->id, path, st.ToString());
+        }
+      }
+    }
     const core::LiveTimeline tl(*cfg);
     // Keep one extra segment of grace beyond the window for slow CDN fetches.
     const uint64_t first = tl.FirstInWindow(now);
@@ -249,8 +261,8 @@ void OriginServer::Impl::RunRetentionOnce() {
       }
     }
   };
-  for (const auto& event : registry->All()) retire(event->config(), event);
-  for (const auto& [id, cfg] : registry->Retired()) retire(cfg, registry->Find(id));
+  for (const auto& event : registry->All()) retire(event->config(), event, false);
+  for (const auto& [id, event] : registry->RetiredEvents()) retire(event->config(), event, true);
 }
 
 void OriginServer::Impl::RetentionLoop() {

@@ -31,9 +31,9 @@ class EventRegistry {
   std::shared_ptr<LiveEvent> Find(std::string_view id) const;
   std::vector<std::shared_ptr<LiveEvent>> All() const;
 
-  // Events seen in the store or configured before but not configured now, with
-  // their last DVR window, so retention can age their data out.
-  std::map<std::string, std::shared_ptr<const config::EventConfig>> Retired() const;
+  // Events configured before but not now; their stored data ages out through
+  // retention with their last configuration.
+  std::vector<std::pair<std::string, std::shared_ptr<LiveEvent>>> RetiredEvents() const;
 
  private:
   std::shared_ptr<storage::SegmentStore> store_;

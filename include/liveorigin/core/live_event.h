@@ -12,6 +12,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -55,6 +56,7 @@ struct Resolution {
   TimePoint wait_until{};           // kWait
   std::string reason;
   bool selection_changed = false;  // this GET made a new choice for the segment
+  bool storage_error = false;      // persisting the sticky choice failed (retried next GET)
 };
 
 struct PipelineStats {
@@ -106,8 +108,12 @@ class LiveEvent {
   void RestoreSelection(const storage::SelectionRecord& selection);
 
   // Retention: forgets segments below `first_kept` in every rendition and
-  // returns the renditions known (the caller deletes them from the store).
+  // returns the renditions that had any (the caller deletes them from the store).
   std::vector<std::string> ForgetSegmentsBefore(uint64_t first_kept);
+  // Retention of non-segment objects (manifests, captions...) that no pipeline
+  // rewrote since `cutoff`; init segments are kept unless `include_init`.
+  // Returns the forgotten paths (the caller deletes them from the store).
+  std::vector<std::string> ForgetObjectsOlderThan(TimePoint cutoff, bool include_init);
 
   bool PipelineHealthy(const std::string& pipeline, TimePoint now) const;
 
@@ -120,7 +126,11 @@ class LiveEvent {
   struct SegmentSlot {
     std::map<std::string, storage::CandidateRecord> candidates;  // by pipeline
     std::optional<std::string> sticky;  // pipeline whose clean candidate was served
+    bool sticky_persisted = false;      // the sticky choice is durable in the store
     std::optional<std::string> served;  // last pipeline served, for selection counts
+    // Pipelines whose candidate is being replaced by different bytes right now:
+    // their current bytes must not be served (and become sticky) meanwhile.
+    std::set<std::string> replacing;
   };
   struct Rendition {
     std::map<uint64_t, SegmentSlot> segments;
@@ -157,6 +167,7 @@ class LiveEvent {
   };
   std::map<std::pair<std::string, std::string>, Alignment> alignment_;  // GUARDED_BY(mu_)
   std::map<std::pair<std::string, uint64_t>, std::vector<Waiter>> waiters_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::string> last_served_;  // rendition → pipeline; GUARDED_BY(mu_)
   uint64_t next_waiter_id_ = 1;  // GUARDED_BY(mu_)
 };
 

@@ -256,6 +256,25 @@ TEST_F(LiveEventTest, WaitersAreWokenByTheArrival) {
   EXPECT_EQ(woken, 2);
 }
 
+TEST_F(LiveEventTest, RetentionForgetsOnlyWhatAgedOut) {
+  PutInits(TimePoint(1s));
+  Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  Put("a", "v/2.m4s", Fixture("dash_video_2.m4s"), TimePoint(3s));
+  Put("a", "old.vtt", "WEBVTT", TimePoint(2s));
+  Put("a", "manifest.mpd", "<MPD/>", TimePoint(2s));
+  Put("a", "manifest.mpd", "<MPD v2/>", TimePoint(50s));  // rewritten: stays
+  EXPECT_TRUE(event_->ForgetSegmentsBefore(1).empty()) << "nothing below 1: no store write";
+  EXPECT_EQ(event_->ForgetSegmentsBefore(2), std::vector<std::string>{"v"});
+  EXPECT_TRUE(event_->ForgetSegmentsBefore(2).empty()) << "already forgotten";
+  EXPECT_FALSE(event_->HasAnyCandidate(*event_->Classify("v/1.m4s")));
+  EXPECT_TRUE(event_->HasAnyCandidate(*event_->Classify("v/2.m4s")));
+  EXPECT_EQ(event_->ForgetObjectsOlderThan(TimePoint(40s), /*include_init=*/false),
+            std::vector<std::string>{"old.vtt"});
+  EXPECT_TRUE(event_->HasAnyCandidate(*event_->Classify("v/init.mp4"))) << "inits are kept";
+  EXPECT_EQ(event_->ForgetObjectsOlderThan(TimePoint(40s), /*include_init=*/true),
+            std::vector<std::string>{"v/init.mp4"});
+}
+
 TEST_F(LiveEventTest, PipelineHealthFollowsSegmentPuts) {
   EXPECT_FALSE(event_->PipelineHealthy("a", TimePoint(2s)));
   Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
