@@ -1,6 +1,7 @@
 // The daemon as packagers and CDNs see it: real binary, port 0, real HTTP.
 #include <gtest/gtest.h>
 
+#include "fmp4_fixtures.h"
 #include "test_daemon.h"
 
 namespace liveorigin::testing {
@@ -20,9 +21,6 @@ hold: {max_wait: 1s}
 preferred_grace: 0ms
 )";
 
-std::string Fixture(const std::string& name) {
-  return ReadFile(std::string(LIVEORIGIN_SOURCE_DIR) + "/tests/fixtures/media/" + name);
-}
 
 class DaemonTest : public ::testing::Test {
  protected:

@@ -97,7 +97,9 @@ TEST_P(SelectorTableTest, Selects) {
   const Case& c = GetParam();
   const Selection s = SelectSegment(Build(c));
   EXPECT_EQ(s.outcome, c.outcome) << c.name << ": " << s.reason;
-  if (c.outcome != Outcome::kNone) EXPECT_EQ(s.pipeline, c.pipeline) << c.name << ": " << s.reason;
+  if (c.outcome != Outcome::kNone) {
+    EXPECT_EQ(s.pipeline, c.pipeline) << c.name << ": " << s.reason;
+  }
   EXPECT_FALSE(s.reason.empty());
   if (c.outcome == Outcome::kWait) {
     EXPECT_EQ(s.wait_until, TimePoint(1000s) + 500ms) << c.name;

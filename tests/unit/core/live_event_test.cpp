@@ -1,5 +1,6 @@
 // LiveEvent on real ffmpeg fixtures: inspection tags, selection across
 // pipelines, stickiness and its persistence.
+#include "fmp4_fixtures.h"
 #include "liveorigin/core/live_event.h"
 
 #include <gtest/gtest.h>
@@ -14,70 +15,13 @@
 namespace liveorigin::core {
 namespace {
 
+using testing::CutSamples;
+using testing::Fixture;
+using testing::MakeSlate;
+using testing::ShiftTfdt;
+
 using namespace std::chrono_literals;
 using storage::ObjectKind;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(LIVEORIGIN_SOURCE_DIR) + "/tests/fixtures/media/" + name,
-                   std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-uint32_t Be32(const std::string& b, size_t off) {
-  return (uint32_t(uint8_t(b[off])) << 24) | (uint32_t(uint8_t(b[off + 1])) << 16) |
-         (uint32_t(uint8_t(b[off + 2])) << 8) | uint32_t(uint8_t(b[off + 3]));
-}
-void PutBe32(std::string* b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) (*b)[off + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
-}
-
-// Offset of the first box at `path` (e.g. {"moof","traf","tfdt"}), or npos.
-size_t FindBox(const std::string& b, std::vector<std::string> path, size_t off = 0,
-               size_t end = std::string::npos) {
-  if (end == std::string::npos) end = b.size();
-  while (off + 8 <= end) {
-    const uint32_t size = Be32(b, off);
-    if (size < 8 || off + size > end) return std::string::npos;
-    if (b.compare(off + 4, 4, path.front()) == 0) {
-      if (path.size() == 1) return off;
-      return FindBox(b, {path.begin() + 1, path.end()}, off + 8, off + size);
-    }
-    off += size;
-  }
-  return std::string::npos;
-}
-
-// Adds `delta` to the tfdt (version 0 or 1) of the first traf.
-std::string ShiftTfdt(std::string seg, int64_t delta) {
-  const size_t tfdt = FindBox(seg, {"moof", "traf", "tfdt"});
-  EXPECT_NE(tfdt, std::string::npos);
-  if (seg[tfdt + 8] == 1) {
-    uint64_t v = (uint64_t(Be32(seg, tfdt + 12)) << 32) | Be32(seg, tfdt + 16);
-    v += delta;
-    PutBe32(&seg, tfdt + 12, uint32_t(v >> 32));
-    PutBe32(&seg, tfdt + 16, uint32_t(v));
-  } else {
-    PutBe32(&seg, tfdt + 12, uint32_t(Be32(seg, tfdt + 12) + delta));
-  }
-  return seg;
-}
-
-// Halves the trun sample count: the segment now describes half the media.
-std::string CutSamples(std::string seg) {
-  const size_t trun = FindBox(seg, {"moof", "traf", "trun"});
-  EXPECT_NE(trun, std::string::npos);
-  PutBe32(&seg, trun + 12, Be32(seg, trun + 12) / 2);
-  return seg;
-}
-
-std::string MakeSlate(std::string seg) {
-  const size_t styp = FindBox(seg, {"styp"});
-  EXPECT_NE(styp, std::string::npos);
-  seg.replace(styp + 8, 4, "slat");
-  return seg;
-}
 
 Body B(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
 

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <sstream>
 
+#include "fmp4_fixtures.h"
+#include "manual_scheduler.h"
 #include "liveorigin/core/admin_service.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/origin_service.h"
@@ -22,100 +24,15 @@
 namespace liveorigin::core {
 namespace {
 
+using testing::Fixture;
+using testing::ManualScheduler;
+using testing::ShiftTfdt;
+
 using namespace std::chrono_literals;
 using Fault = storage::FaultInjectingSegmentStore::Fault;
 
 // ---------------------------------------------------------------------------
 // Test doubles and media helpers (as in origin_service_test.cpp).
-
-// Runs scheduled functions when told to, moving the ManualClock to each due
-// time in turn. Functions may schedule more; equal due times run in FIFO order.
-class ManualScheduler final : public Scheduler {
- public:
-  explicit ManualScheduler(ManualClock& clock) : clock_(clock) {}
-
-  void RunAfter(Millis delay, std::function<void()> fn) override {
-    std::lock_guard lock(mu_);
-    tasks_.emplace(std::make_pair(clock_.Now() + delay, next_seq_++), std::move(fn));
-  }
-
-  // Runs every function due at or before `t`, in due order, then sets the clock to `t`.
-  void AdvanceTo(TimePoint t) {
-    for (;;) {
-      std::function<void()> fn;
-      {
-        std::lock_guard lock(mu_);
-        if (tasks_.empty() || tasks_.begin()->first.first > t) break;
-        auto node = tasks_.extract(tasks_.begin());
-        if (node.key().first > clock_.Now()) clock_.Set(node.key().first);
-        fn = std::move(node.mapped());
-      }
-      fn();
-    }
-    if (t > clock_.Now()) clock_.Set(t);
-  }
-  void Advance(Millis d) { AdvanceTo(clock_.Now() + d); }
-
-  // Drops every pending function (and whatever it keeps alive).
-  void Clear() {
-    std::map<std::pair<TimePoint, uint64_t>, std::function<void()>> dropped;
-    std::lock_guard lock(mu_);
-    dropped.swap(tasks_);
-  }
-
- private:
-  ManualClock& clock_;
-  mutable std::mutex mu_;
-  std::map<std::pair<TimePoint, uint64_t>, std::function<void()>> tasks_;  // GUARDED_BY(mu_)
-  uint64_t next_seq_ = 0;                                                  // GUARDED_BY(mu_)
-};
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(LIVEORIGIN_SOURCE_DIR) + "/tests/fixtures/media/" + name,
-                   std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-uint32_t Be32(const std::string& b, size_t off) {
-  return (uint32_t(uint8_t(b[off])) << 24) | (uint32_t(uint8_t(b[off + 1])) << 16) |
-         (uint32_t(uint8_t(b[off + 2])) << 8) | uint32_t(uint8_t(b[off + 3]));
-}
-void PutBe32(std::string* b, size_t off, uint32_t v) {
-  for (int i = 0; i < 4; ++i) (*b)[off + i] = static_cast<char>((v >> (24 - 8 * i)) & 0xFF);
-}
-
-// Offset of the first box at `path` (e.g. {"moof","traf","tfdt"}), or npos.
-size_t FindBox(const std::string& b, std::vector<std::string> path, size_t off = 0,
-               size_t end = std::string::npos) {
-  if (end == std::string::npos) end = b.size();
-  while (off + 8 <= end) {
-    const uint32_t size = Be32(b, off);
-    if (size < 8 || off + size > end) return std::string::npos;
-    if (b.compare(off + 4, 4, path.front()) == 0) {
-      if (path.size() == 1) return off;
-      return FindBox(b, {path.begin() + 1, path.end()}, off + 8, off + size);
-    }
-    off += size;
-  }
-  return std::string::npos;
-}
-
-// Adds `delta` to the tfdt (version 0 or 1) of the first traf.
-std::string ShiftTfdt(std::string seg, int64_t delta) {
-  const size_t tfdt = FindBox(seg, {"moof", "traf", "tfdt"});
-  EXPECT_NE(tfdt, std::string::npos);
-  if (seg[tfdt + 8] == 1) {
-    uint64_t v = (uint64_t(Be32(seg, tfdt + 12)) << 32) | Be32(seg, tfdt + 16);
-    v += delta;
-    PutBe32(&seg, tfdt + 12, uint32_t(v >> 32));
-    PutBe32(&seg, tfdt + 16, uint32_t(v));
-  } else {
-    PutBe32(&seg, tfdt + 12, uint32_t(Be32(seg, tfdt + 12) + delta));
-  }
-  return seg;
-}
 
 // A clean media segment for number `n` (the 1 s ffmpeg fixture moved so that
 // consecutive numbers continue each other's timeline). `variant` changes one
