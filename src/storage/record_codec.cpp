@@ -1,95 +1,185 @@
 #include "record_codec.h"
 
-#include <nlohmann/json.hpp>
+#include <cstring>
 
 namespace liveorigin::storage {
+namespace {
 
-using nlohmann::json;
+// Compact binary encoding: a version byte, then fields in a fixed order;
+// integers as LEB128 varints, strings and lists length-prefixed. Decoding
+// checks every length against the bytes left, so a damaged value is a
+// Corruption status, never a crash.
+constexpr uint8_t kCandidateVersion = 2;
+constexpr uint8_t kSelectionVersion = 2;
+
+class Writer {
+ public:
+  void U8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void Var(uint64_t v) {
+    while (v >= 0x80) {
+      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+      v >>= 7;
+    }
+    out_.push_back(static_cast<char>(v));
+  }
+  void I64(int64_t v) { Var((static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63)); }
+  void Str(std::string_view s) {
+    Var(s.size());
+    out_.append(s);
+  }
+  void Strs(const std::vector<std::string>& v) {
+    Var(v.size());
+    for (const auto& s : v) Str(s);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool U8(uint8_t* v) {
+    if (in_.empty()) return false;
+    *v = static_cast<uint8_t>(in_.front());
+    in_.remove_prefix(1);
+    return true;
+  }
+  bool Var(uint64_t* v) {
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b;
+      if (!U8(&b)) return false;
+      result |= static_cast<uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+  template <typename T>
+  bool Uint(T* v) {
+    uint64_t x;
+    if (!Var(&x) || x > std::numeric_limits<T>::max()) return false;
+    *v = static_cast<T>(x);
+    return true;
+  }
+  bool I64(int64_t* v) {
+    uint64_t x;
+    if (!Var(&x)) return false;
+    *v = static_cast<int64_t>((x >> 1) ^ (~(x & 1) + 1));
+    return true;
+  }
+  bool Str(std::string* s) {
+    uint64_t n;
+    if (!Var(&n) || n > in_.size()) return false;
+    s->assign(in_.data(), n);
+    in_.remove_prefix(n);
+    return true;
+  }
+  bool Strs(std::vector<std::string>* v) {
+    uint64_t n;
+    if (!Var(&n) || n > in_.size()) return false;  // each string takes at least one byte
+    v->resize(n);
+    for (auto& s : *v) {
+      if (!Str(&s)) return false;
+    }
+    return true;
+  }
+  bool Done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+}  // namespace
 
 std::string EncodeCandidate(const CandidateRecord& r) {
-  json tracks = json::array();
+  Writer w;
+  w.U8(kCandidateVersion);
+  w.Str(r.id.event);
+  w.Str(r.id.path);
+  w.Str(r.id.rendition);
+  w.Str(r.id.pipeline);
+  w.U8(r.id.number ? 1 : 0);
+  if (r.id.number) w.Var(*r.id.number);
+  w.U8(static_cast<uint8_t>(r.kind));
+  w.Str(r.content_type);
+  w.Var(r.size);
+  w.Str(r.etag);
+  w.I64(r.ingest_unix_ms);
+  w.Strs(r.header_defects);
+  w.Strs(r.origin_defects);
+  w.U8(static_cast<uint8_t>((r.inspected ? 1 : 0) | (r.last_segment ? 2 : 0)));
+  w.Str(r.inspection_note);
+  w.Var(r.tracks.size());
   for (const auto& t : r.tracks) {
-    tracks.push_back({{"id", t.track_id},
-                      {"ts", t.timescale},
-                      {"bdt", t.base_decode_time},
-                      {"dur", t.duration},
-                      {"n", t.sample_count},
-                      {"maxd", t.max_sample_duration}});
+    w.Var(t.track_id);
+    w.Var(t.timescale);
+    w.Var(t.base_decode_time);
+    w.Var(t.duration);
+    w.Var(t.sample_count);
+    w.Var(t.max_sample_duration);
   }
-  json j = {{"v", 1},
-            {"event", r.id.event},
-            {"path", r.id.path},
-            {"rendition", r.id.rendition},
-            {"pipeline", r.id.pipeline},
-            {"kind", static_cast<int>(r.kind)},
-            {"ctype", r.content_type},
-            {"size", r.size},
-            {"etag", r.etag},
-            {"ingest_ms", r.ingest_unix_ms},
-            {"hdef", r.header_defects},
-            {"odef", r.origin_defects},
-            {"inspected", r.inspected},
-            {"lmsg", r.last_segment},
-            {"note", r.inspection_note},
-            {"tracks", std::move(tracks)}};
-  if (r.id.number) j["number"] = *r.id.number;
-  return j.dump();
+  return w.Take();
 }
 
 Result<CandidateRecord> DecodeCandidate(std::string_view value) {
-  try {
-    const json j = json::parse(value);
-    CandidateRecord r;
-    r.id.event = j.at("event").get<std::string>();
-    r.id.path = j.at("path").get<std::string>();
-    r.id.rendition = j.at("rendition").get<std::string>();
-    r.id.pipeline = j.at("pipeline").get<std::string>();
-    if (j.contains("number")) r.id.number = j.at("number").get<uint64_t>();
-    r.kind = static_cast<ObjectKind>(j.at("kind").get<int>());
-    r.content_type = j.at("ctype").get<std::string>();
-    r.size = j.at("size").get<uint64_t>();
-    r.etag = j.at("etag").get<std::string>();
-    r.ingest_unix_ms = j.at("ingest_ms").get<int64_t>();
-    r.header_defects = j.at("hdef").get<std::vector<std::string>>();
-    r.origin_defects = j.at("odef").get<std::vector<std::string>>();
-    r.inspected = j.value("inspected", false);
-    r.last_segment = j.value("lmsg", false);
-    r.inspection_note = j.value("note", std::string());
-    for (const auto& t : j.at("tracks")) {
-      TrackTiming tt;
-      tt.track_id = t.at("id").get<uint32_t>();
-      tt.timescale = t.at("ts").get<uint32_t>();
-      tt.base_decode_time = t.at("bdt").get<uint64_t>();
-      tt.duration = t.at("dur").get<uint64_t>();
-      tt.sample_count = t.at("n").get<uint64_t>();
-      tt.max_sample_duration = t.at("maxd").get<uint32_t>();
-      r.tracks.push_back(tt);
-    }
-    return r;
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("undecodable candidate record: ") + e.what());
+  Reader in(value);
+  CandidateRecord r;
+  uint8_t version = 0, has_number = 0, kind = 0, flags = 0;
+  uint64_t tracks = 0;
+  bool ok = in.U8(&version) && version == kCandidateVersion && in.Str(&r.id.event) &&
+            in.Str(&r.id.path) && in.Str(&r.id.rendition) && in.Str(&r.id.pipeline) &&
+            in.U8(&has_number);
+  if (ok && has_number) {
+    uint64_t n;
+    ok = in.Var(&n);
+    r.id.number = n;
   }
+  ok = ok && in.U8(&kind) && kind <= static_cast<uint8_t>(ObjectKind::kOther) &&
+       in.Str(&r.content_type) && in.Var(&r.size) && in.Str(&r.etag) &&
+       in.I64(&r.ingest_unix_ms) && in.Strs(&r.header_defects) && in.Strs(&r.origin_defects) &&
+       in.U8(&flags) && in.Str(&r.inspection_note) && in.Var(&tracks) && tracks <= value.size();
+  for (uint64_t i = 0; ok && i < tracks; ++i) {
+    TrackTiming t;
+    ok = in.Uint(&t.track_id) && in.Uint(&t.timescale) && in.Var(&t.base_decode_time) &&
+         in.Var(&t.duration) && in.Var(&t.sample_count) && in.Uint(&t.max_sample_duration);
+    r.tracks.push_back(t);
+  }
+  if (!ok || !in.Done()) {
+    return Status::Corruption("undecodable candidate record (" + std::to_string(value.size()) +
+                              " bytes, version " + std::to_string(version) + ")");
+  }
+  r.kind = static_cast<ObjectKind>(kind);
+  r.inspected = flags & 1;
+  r.last_segment = flags & 2;
+  return r;
 }
 
 std::string EncodeSelection(const SelectionRecord& s) {
-  return json{{"event", s.event},       {"rendition", s.rendition}, {"number", s.number},
-              {"pipeline", s.pipeline}, {"etag", s.etag}}
-      .dump();
+  Writer w;
+  w.U8(kSelectionVersion);
+  w.Str(s.event);
+  w.Str(s.rendition);
+  w.Var(s.number);
+  w.Str(s.pipeline);
+  w.Str(s.etag);
+  return w.Take();
 }
 
 Result<SelectionRecord> DecodeSelection(std::string_view value) {
-  try {
-    const json j = json::parse(value);
-    SelectionRecord s;
-    s.event = j.at("event").get<std::string>();
-    s.rendition = j.at("rendition").get<std::string>();
-    s.number = j.at("number").get<uint64_t>();
-    s.pipeline = j.at("pipeline").get<std::string>();
-    s.etag = j.at("etag").get<std::string>();
-    return s;
-  } catch (const std::exception& e) {
-    return Status::Corruption(std::string("undecodable selection record: ") + e.what());
+  Reader in(value);
+  SelectionRecord s;
+  uint8_t version = 0;
+  if (!in.U8(&version) || version != kSelectionVersion || !in.Str(&s.event) ||
+      !in.Str(&s.rendition) || !in.Var(&s.number) || !in.Str(&s.pipeline) || !in.Str(&s.etag) ||
+      !in.Done()) {
+    return Status::Corruption("undecodable selection record");
   }
+  return s;
 }
 
 }  // namespace liveorigin::storage

@@ -1,8 +1,10 @@
 // Serialization of CandidateRecord and SelectionRecord values (private).
-// JSON keeps stored metadata readable with `ldb` and tolerant of added fields.
+// A compact, versioned binary form: start-up decodes every stored record, so
+// decoding speed bounds how fast a restarted origin is ready.
 #pragma once
 
 #include <string>
+#include <limits>
 #include <string_view>
 
 #include "liveorigin/common/status.h"

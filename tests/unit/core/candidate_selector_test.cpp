@@ -24,6 +24,9 @@ struct Case {
   size_t pipeline;  // expected for kServe / kWait
 };
 
+// Readable test names and failure messages instead of the parameter's bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 std::vector<std::string> Split(const char* s) {
   std::vector<std::string> out;
   std::string cur;
