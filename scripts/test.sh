@@ -3,10 +3,36 @@
 # Exits non-zero on any failure.
 #   scripts/test.sh            release build, all tests
 #   scripts/test.sh asan       the same under AddressSanitizer + UBSan
+#   scripts/test.sh tsan       the same under ThreadSanitizer
+#   scripts/test.sh all        release, then asan, then a short fuzz run of every
+#                              parser when clang is installed (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
 ./scripts/setup-deps.sh
-./scripts/build.sh "$preset"
-cd "build/$preset"
-ctest --output-on-failure -j 2 --timeout 600
+
+run_preset() {
+  local p="$1"
+  echo "==> $p: build"
+  ./scripts/build.sh "$p"
+  echo "==> $p: test"
+  local env=()
+  case "$p" in
+    asan) env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1) ;;
+    tsan) env=(TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1") ;;
+  esac
+  (cd "build/$p" && env "${env[@]}" ctest --output-on-failure -j 2 --timeout 600)
+}
+
+if [[ "$preset" == "all" ]]; then
+  run_preset release
+  run_preset asan
+  if command -v clang++ >/dev/null; then
+    echo "==> fuzz: ${FUZZ_SECONDS:-20} s per target"
+    ./scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"
+  else
+    echo "==> fuzz: skipped (clang++ not installed; scripts/setup-deps.sh --fuzz installs it)"
+  fi
+else
+  run_preset "$preset"
+fi
