@@ -1,6 +1,6 @@
 // liveorigin: HTTP origin server for live video. Composition root only.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -14,8 +14,7 @@ int main(int argc, char** argv) {
   std::string config_file = "config/origin.yaml";
   std::string check_file;
   bool show_version = false;
-  app.add_option("-c,--config", config_file, "server configuration file")
-      ->capture_default_str();
+  app.add_option("-c,--config", config_file, "server configuration file")->capture_default_str();
   auto* check = app.add_option("--check-config", check_file,
                                "validate FILE (default: --config) and its events_dir, then exit "
                                "0 (valid) or 1 (invalid)")

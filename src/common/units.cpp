@@ -147,7 +147,8 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view te
   }
   static constexpr int kDaysInMonth[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  const int month_days = month == 2 && leap ? 29 : (month >= 1 && month <= 12 ? kDaysInMonth[month - 1] : 0);
+  const int month_days =
+      month == 2 && leap ? 29 : (month >= 1 && month <= 12 ? kDaysInMonth[month - 1] : 0);
   // Seconds 60 (leap seconds) are refused: system_clock has none, and silently
   // rolling into the next minute would shift an event's whole timeline.
   if (month < 1 || month > 12 || day < 1 || day > month_days || hour > 23 || minute > 59 ||
@@ -187,7 +188,8 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view te
     return bad();  // a time zone is required: availability times must be unambiguous
   }
   if (pos != text.size()) return bad();
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(secs * 1000 + frac_ms));
 }
@@ -212,13 +214,14 @@ Civil CivilFromDays(int64_t z) {
 }  // namespace
 
 std::string FormatTimestamp(std::chrono::system_clock::time_point t) {
-  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const int64_t ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
   const int64_t frac = ms - secs * 1000;
   int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
   int64_t rem = secs - days * 86400;
   const Civil c = CivilFromDays(days);
-  char buf[40];
+  char buf[64];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
                 static_cast<long long>(c.year), c.month, c.day, static_cast<long long>(rem / 3600),
                 static_cast<long long>((rem / 60) % 60), static_cast<long long>(rem % 60),

@@ -207,8 +207,10 @@ class DocumentReader {
         Error(field, Quote(field.name) + ": cannot read " + Quote(*text));
         return std::nullopt;
       }
-      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back()))) value.pop_back();
-      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) value.erase(0, 1);
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.back())))
+        value.pop_back();
+      while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front())))
+        value.erase(0, 1);
     } else {
       const char* env = std::getenv(text->c_str());
       if (!env) {

@@ -105,7 +105,8 @@ Response AdminService::Route(const Request& request) {
       const size_t slash = tail.find('/');
       const std::string id(tail.substr(0, slash));
       auto event = registry_.Find(id);
-      if (!event) return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
+      if (!event)
+        return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
         return finish(Response::Json(200, event->StatusJson(now).dump(2)));
       }
@@ -122,9 +123,10 @@ Response AdminService::Route(const Request& request) {
       }
     }
   }
-  return Response::Error(404, "not_found",
-                         "unknown admin path; try /healthz, /readyz, /metrics, /admin/events, "
-                         "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
+  return Response::Error(
+      404, "not_found",
+      "unknown admin path; try /healthz, /readyz, /metrics, /admin/events, "
+      "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
 }
 
 }  // namespace liveorigin::core

@@ -16,10 +16,14 @@ int DefectSeverity(std::string_view token) {
 }
 
 bool IsKnownDefect(std::string_view token) {
-  static constexpr std::string_view kKnown[] = {
-      defect::kMissingSegment,      defect::kShortDuration, defect::kMissingVideoSamples,
-      defect::kMissingAudioSamples, defect::kTimingDiscontinuity, defect::kDecodeError,
-      defect::kSlate,               defect::kCorrupt};
+  static constexpr std::string_view kKnown[] = {defect::kMissingSegment,
+                                                defect::kShortDuration,
+                                                defect::kMissingVideoSamples,
+                                                defect::kMissingAudioSamples,
+                                                defect::kTimingDiscontinuity,
+                                                defect::kDecodeError,
+                                                defect::kSlate,
+                                                defect::kCorrupt};
   return std::find(std::begin(kKnown), std::end(kKnown), token) != std::end(kKnown);
 }
 

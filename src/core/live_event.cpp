@@ -25,18 +25,24 @@ double Seconds(TimePoint::duration d) { return std::chrono::duration<double>(d).
 
 const char* KindName(ObjectKind k) {
   switch (k) {
-    case ObjectKind::kSegment: return "segment";
-    case ObjectKind::kInit: return "init";
-    case ObjectKind::kOther: return "object";
+    case ObjectKind::kSegment:
+      return "segment";
+    case ObjectKind::kInit:
+      return "init";
+    case ObjectKind::kOther:
+      return "object";
   }
   return "object";
 }
 
 const char* OutcomeName(Selection::Outcome o) {
   switch (o) {
-    case Selection::Outcome::kServe: return "serve";
-    case Selection::Outcome::kWait: return "wait";
-    case Selection::Outcome::kNone: return "none";
+    case Selection::Outcome::kServe:
+      return "serve";
+    case Selection::Outcome::kWait:
+      return "wait";
+    case Selection::Outcome::kNone:
+      return "none";
   }
   return "none";
 }
@@ -124,8 +130,7 @@ Selection LiveEvent::SelectLocked(const SegmentSlot& slot, uint64_t number, Time
 }
 
 const CandidateRecord* LiveEvent::ViewerPreviousLocked(const std::string& rendition,
-                                                       uint64_t number,
-                                                       const std::string& pipeline,
+                                                       uint64_t number, const std::string& pipeline,
                                                        TimePoint now) const {
   if (number == 0) return nullptr;
   auto r = renditions_.find(rendition);
@@ -189,8 +194,8 @@ void LiveEvent::UpdateAlignmentLocked(const CandidateRecord& record) {
   }
 }
 
-IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline,
-                               Body body, std::vector<std::string> header_defects,
+IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
+                               std::vector<std::string> header_defects,
                                std::string_view put_content_type, TimePoint now) {
   IngestResult result;
   CandidateRecord& rec = result.record;
@@ -336,8 +341,8 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
       if (slot.sticky == chosen && !slot.sticky_persisted) {
         // Every GET that serves a not-yet-durable sticky choice writes it before
         // answering (idempotent), so no viewer gets bytes a restart could change.
-        persist = storage::SelectionRecord{config_->id, address.rendition, *address.number,
-                                           chosen, res.record.etag};
+        persist = storage::SelectionRecord{config_->id, address.rendition, *address.number, chosen,
+                                           res.record.etag};
       }
       if (slot.served != chosen) {
         if (slot.served) --pipelines_[*slot.served].selections;
@@ -359,12 +364,12 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
                     ? std::string("missing")
                     : (pref->second.AllDefects().empty() ? std::string("not yet selected")
                                                          : JoinDefects(pref->second.AllDefects()));
-            spdlog::warn("event {}: failover: rendition {} served from {} instead of {} from "
-                         "segment {} ({}: {}){}",
-                         config_->id, address.rendition, chosen, order.front(), *address.number,
-                         order.front(), why,
-                         defects.empty() ? "" : "; served candidate has defects: " +
-                                                    JoinDefects(defects));
+            spdlog::warn(
+                "event {}: failover: rendition {} served from {} instead of {} from "
+                "segment {} ({}: {}){}",
+                config_->id, address.rendition, chosen, order.front(), *address.number,
+                order.front(), why,
+                defects.empty() ? "" : "; served candidate has defects: " + JoinDefects(defects));
           }
         }
         last = chosen;
@@ -402,9 +407,10 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
       }
     } else {
       res.storage_error = true;
-      spdlog::error("event {}: cannot persist the sticky selection of {} (retried on the next "
-                    "GET): {}",
-                    persist->event, address.path, st.ToString());
+      spdlog::error(
+          "event {}: cannot persist the sticky selection of {} (retried on the next "
+          "GET): {}",
+          persist->event, address.path, st.ToString());
     }
   }
   return res;

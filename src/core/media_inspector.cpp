@@ -93,8 +93,9 @@ void InspectSegment(std::string_view body, const SegmentContext& context,
     const double one_sample = static_cast<double>(t.max_sample_duration) / t.timescale;
     if (duration < d - one_sample - 1e-9) {
       char why[160];
-      std::snprintf(why, sizeof why, "track %u lasts %.3fs, shorter than %.3fs by more than one sample",
-                    t.track_id, duration, d);
+      std::snprintf(why, sizeof why,
+                    "track %u lasts %.3fs, shorter than %.3fs by more than one sample", t.track_id,
+                    duration, d);
       AddDefect(record, defect::kShortDuration, why);
       break;
     }
@@ -114,9 +115,8 @@ bool IsDiscontinuous(const storage::CandidateRecord& previous,
                                       ToUnits(prev->max_sample_duration, prev->timescale));
     if (std::fabs(actual - expected) > tolerance + 1e-9) {
       char buf[200];
-      std::snprintf(buf, sizeof buf,
-                    "track %u starts at %.3f%s but segment %llu (%s) ends at %.3f", cur.track_id,
-                    actual, cur.timescale ? "s" : " ticks",
+      std::snprintf(buf, sizeof buf, "track %u starts at %.3f%s but segment %llu (%s) ends at %.3f",
+                    cur.track_id, actual, cur.timescale ? "s" : " ticks",
                     static_cast<unsigned long long>(previous.id.number.value_or(0)),
                     previous.id.pipeline.c_str(), expected);
       *why = buf;

@@ -116,7 +116,8 @@ class OriginService::Upload final : public UploadSink {
         header_defects_(std::move(header_defects)) {
     // Reserve what the sender declared, within the limit; chunked bodies grow.
     if (request_.content_length) {
-      body_.reserve(std::min<uint64_t>(*request_.content_length, service_.options_.max_object_size));
+      body_.reserve(
+          std::min<uint64_t>(*request_.content_length, service_.options_.max_object_size));
     }
   }
   ~Upload() override { --service_.inflight_; }
@@ -172,9 +173,8 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   void Start() {
     service_.metrics_.HeldStarted();
     auto self = shared_from_this();
-    service_.scheduler_.RunAfter(
-        std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
-        [self] { self->Timeout(); });
+    service_.scheduler_.RunAfter(std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
+                                 [self] { self->Timeout(); });
     Recheck();  // arms the waiter; the candidate may also have arrived meanwhile
   }
 
@@ -185,7 +185,8 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     auto self = shared_from_this();
     std::lock_guard lock(mu_);
     if (waiter_id_ != 0 || done_.load()) return;
-    waiter_id_ = event_->AddWaiter(address_.rendition, *address_.number, [self] { self->OnWake(); });
+    waiter_id_ =
+        event_->AddWaiter(address_.rendition, *address_.number, [self] { self->OnWake(); });
   }
 
   void OnWake() {
@@ -211,7 +212,8 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     if (done_.load()) return;
     const TimePoint now = service_.clock_.Now();
     Resolution res = event_->Resolve(address_, now);
-    if (res.selection_changed) service_.metrics_.Selection(res.record.id.event, res.record.id.pipeline);
+    if (res.selection_changed)
+      service_.metrics_.Selection(res.record.id.event, res.record.id.pipeline);
     if (res.storage_error) service_.metrics_.StorageError("selection");
     if (res.outcome == Selection::Outcome::kServe) {
       if (done_.exchange(true)) return;
@@ -232,9 +234,9 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     Disarm();
     service_.metrics_.HeldFinished("timeout");
     Response r = NotFound("segment was not delivered within hold.max_wait", 1);
-    r.SetHeader("X-Live-Held-Ms", std::to_string(std::chrono::duration_cast<Millis>(
-                                                     service_.clock_.Now() - start_)
-                                                     .count()));
+    r.SetHeader(
+        "X-Live-Held-Ms",
+        std::to_string(std::chrono::duration_cast<Millis>(service_.clock_.Now() - start_).count()));
     respond_(std::move(r));
   }
 
@@ -252,8 +254,8 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   TimePoint start_, deadline_;
   std::atomic<bool> done_{false};
   std::mutex mu_;
-  uint64_t waiter_id_ = 0;                // GUARDED_BY(mu_)
-  std::optional<TimePoint> recheck_at_;   // GUARDED_BY(mu_)
+  uint64_t waiter_id_ = 0;               // GUARDED_BY(mu_)
+  std::optional<TimePoint> recheck_at_;  // GUARDED_BY(mu_)
 };
 
 // ---------------------------------------------------------------------------
@@ -285,15 +287,15 @@ void OriginService::Handle(Request request, Respond respond) {
     return;
   }
   Response r = Response::Error(405, "method_not_allowed",
-                               "method " + request.method + " is not supported; use GET, HEAD, "
-                                                            "PUT or DELETE");
+                               "method " + request.method +
+                                   " is not supported; use GET, HEAD, "
+                                   "PUT or DELETE");
   r.SetHeader("Allow", "GET, HEAD, PUT, DELETE");
   respond(std::move(r));
 }
 
-Response OriginService::Refuse(const Request& request, std::string_view event,
-                               std::string_view who, int status, std::string_view code,
-                               std::string_view message) {
+Response OriginService::Refuse(const Request& request, std::string_view event, std::string_view who,
+                               int status, std::string_view code, std::string_view message) {
   uint64_t suppressed = 0;
   if (LogLimiter::Shared().Allow(std::string(event) + '|' + std::string(code), &suppressed)) {
     spdlog::warn("{} {} refused {} ({}): {} from {}{}{}", request.method, request.target, status,
@@ -356,9 +358,9 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
     const TimePoint now = clock_.Now();
     const auto edge = tl.LiveEdge(now);
     const uint64_t first = tl.FirstInWindow(now);
-    const int64_t last = (edge ? static_cast<int64_t>(*edge)
-                               : static_cast<int64_t>(tl.start_number()) - 1) +
-                         static_cast<int64_t>(cfg->ingest_ahead);
+    const int64_t last =
+        (edge ? static_cast<int64_t>(*edge) : static_cast<int64_t>(tl.start_number()) - 1) +
+        static_cast<int64_t>(cfg->ingest_ahead);
     const uint64_t n = *address->number;
     if (n < first || static_cast<int64_t>(n) > last) {
       *refusal = Refuse(
@@ -381,9 +383,9 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
 Response OriginService::FinishUpload(Upload& up) {
   const auto cfg = up.event_->config();
   if (up.too_large_) {
-    return Refuse(up.request_, cfg->id, up.pipeline_, 413, "too_large",
-                  "body exceeds max_object_size (" + std::to_string(options_.max_object_size) +
-                      " bytes)");
+    return Refuse(
+        up.request_, cfg->id, up.pipeline_, 413, "too_large",
+        "body exceeds max_object_size (" + std::to_string(options_.max_object_size) + " bytes)");
   }
   auto body = std::make_shared<const std::string>(std::move(up.body_));
   const TimePoint now = clock_.Now();
@@ -392,8 +394,8 @@ Response OriginService::FinishUpload(Upload& up) {
   if (!result.status.ok()) {
     metrics_.StorageError("put");
     const bool full = result.status.IsNoSpace();
-    spdlog::error("PUT /{}/{} from {}: storage failed: {}", cfg->id, up.address_.path,
-                  up.pipeline_, result.status.ToString());
+    spdlog::error("PUT /{}/{} from {}: storage failed: {}", cfg->id, up.address_.path, up.pipeline_,
+                  result.status.ToString());
     return Refuse(up.request_, cfg->id, up.pipeline_, full ? 507 : 503,
                   full ? "insufficient_storage" : "storage_unavailable",
                   full ? "the origin's disk is full; nothing was stored"
@@ -402,7 +404,8 @@ Response OriginService::FinishUpload(Upload& up) {
   if (result.outcome == IngestOutcome::kConflict) {
     return Refuse(up.request_, cfg->id, up.pipeline_, 409, "already_served",
                   "this pipeline's candidate was already served to viewers and its bytes differ; "
-                  "served bytes never change (ETag \"" + result.record.etag + "\" kept)");
+                  "served bytes never change (ETag \"" +
+                      result.record.etag + "\" kept)");
   }
   Response r;
   r.status = result.outcome == IngestOutcome::kCreated ? 201 : 204;
@@ -420,11 +423,10 @@ Response OriginService::FinishUpload(Upload& up) {
       LogLimiter::Shared().Allow(cfg->id + "|defects|" + up.pipeline_, &suppressed)) {
     spdlog::warn("event {}: {} from {} has defects: {}{}{}", cfg->id, up.address_.path,
                  up.pipeline_, JoinDefects(defects),
-                 result.record.inspection_note.empty() ? "" : " — ",
-                 result.record.inspection_note);
+                 result.record.inspection_note.empty() ? "" : " — ", result.record.inspection_note);
   } else {
-    spdlog::debug("event {}: stored {} from {} ({} bytes)", cfg->id, up.address_.path,
-                  up.pipeline_, body->size());
+    spdlog::debug("event {}: stored {} from {} ({} bytes)", cfg->id, up.address_.path, up.pipeline_,
+                  body->size());
   }
   return r;
 }
@@ -501,8 +503,7 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
   const TimePoint available = tl.AvailabilityTime(n);
   // Further ahead than the hold window: answer at once, no storage read.
   if (available > now + cfg->segment_duration) {
-    respond(NotFound("segment is not available yet",
-                     CeilSeconds(available - now)));
+    respond(NotFound("segment is not available yet", CeilSeconds(available - now)));
     return;
   }
   const auto edge = tl.LiveEdge(now);
@@ -512,12 +513,11 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
     respond(std::move(r));
     return;
   }
-  if (edge && options_.max_inflight_requests &&
-      inflight_.load() > options_.max_inflight_requests &&
+  if (edge && options_.max_inflight_requests && inflight_.load() > options_.max_inflight_requests &&
       n + options_.shed_behind_segments < *edge) {
     metrics_.Shed(cfg->id);
-    Response r = Response::Error(503, "overloaded",
-                                 "the origin is protecting the live edge; retry later");
+    Response r =
+        Response::Error(503, "overloaded", "the origin is protecting the live edge; retry later");
     r.SetHeader("Cache-Control", "public, max-age=5");
     r.SetHeader("Retry-After", "5");
     respond(std::move(r));
@@ -552,8 +552,8 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
   if (res.outcome == Selection::Outcome::kWait && res.wait_until > deadline) {
     deadline = res.wait_until;  // never time out before the grace decision
   }
-  auto held = std::make_shared<HeldRequest>(*this, request, event, address, std::move(respond),
-                                            now, deadline);
+  auto held = std::make_shared<HeldRequest>(*this, request, event, address, std::move(respond), now,
+                                            deadline);
   held->Start();
 }
 
@@ -612,8 +612,8 @@ Response OriginService::Serve(const Request& request, const LiveEvent& event,
       case RangeParse::kNone:
         break;
       case RangeParse::kUnsatisfiable: {
-        Response e = Response::Error(416, "range_not_satisfiable",
-                                     "requested range is outside the object");
+        Response e =
+            Response::Error(416, "range_not_satisfiable", "requested range is outside the object");
         e.SetHeader("Content-Range", "bytes */" + std::to_string(size));
         return e;
       }
@@ -642,8 +642,8 @@ void OriginService::OnResponseSent(const Request& request, const Response& respo
   }
   metrics_.RequestDone(request.method, response.status, event, seconds, response.length);
   if (options_.access_log) {
-    spdlog::info("access {} \"{} {}\" {} {} {:.3f}s pipeline={}{}", request.remote,
-                 request.method, request.target, response.status,
+    spdlog::info("access {} \"{} {}\" {} {} {:.3f}s pipeline={}{}", request.remote, request.method,
+                 request.target, response.status,
                  response.head_length ? *response.head_length : response.length, seconds,
                  response.Header("X-Live-Pipeline").value_or("-"),
                  response.Header("X-Live-Held-Ms")

@@ -31,7 +31,8 @@ Result<ParsedTarget> ParseRequestTarget(std::string_view target) {
         return Status::InvalidArgument("truncated percent-escape in request target");
       }
       const int hi = HexValue(target[i + 1]), lo = HexValue(target[i + 2]);
-      if (hi < 0 || lo < 0) return Status::InvalidArgument("invalid percent-escape in request target");
+      if (hi < 0 || lo < 0)
+        return Status::InvalidArgument("invalid percent-escape in request target");
       c = static_cast<char>(hi * 16 + lo);
       i += 2;
     }

@@ -28,8 +28,7 @@ const std::string& TooManyConnectionsResponse() {
   return response;
 }
 
-class ListenerImpl final : public HttpListener,
-                           public std::enable_shared_from_this<ListenerImpl> {
+class ListenerImpl final : public HttpListener, public std::enable_shared_from_this<ListenerImpl> {
  public:
   ListenerImpl(net::io_context& ioc, core::RequestHandler& handler, ListenerOptions options)
       : ioc_(ioc),
@@ -97,8 +96,8 @@ class ListenerImpl final : public HttpListener,
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ > std::chrono::seconds(10)) {
       last_refusal_log_ = now;
-      spdlog::warn("[{}] max_connections ({}) reached: refusing new connections",
-                   options_.name, options_.max_connections);
+      spdlog::warn("[{}] max_connections ({}) reached: refusing new connections", options_.name,
+                   options_.max_connections);
     }
     // Answer, stop sending, then drain what the client already sent before
     // closing: closing with unread data would reset the connection and the

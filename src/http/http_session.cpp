@@ -93,8 +93,8 @@ void HttpSession::Run() {
 void HttpSession::DoReadHeader() {
   if (state_->draining.load()) return Close();
   parser_.emplace();
-  parser_->header_limit(static_cast<std::uint32_t>(
-      std::min<uint64_t>(options_.max_header_size, UINT32_MAX)));
+  parser_->header_limit(
+      static_cast<std::uint32_t>(std::min<uint64_t>(options_.max_header_size, UINT32_MAX)));
   // Bodies are policed by the session and the handler. Not boost::none: Beast 1.74
   // compares a Content-Length against an empty optional and always refuses it.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
@@ -103,10 +103,9 @@ void HttpSession::DoReadHeader() {
   pending_.reset();
   discarded_ = 0;
   stream_.expires_after(options_.idle_timeout);
-  bhttp::async_read_header(stream_, buffer_, *parser_,
-                           [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                             self->OnHeader(ec);
-                           });
+  bhttp::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
 }
 
 void HttpSession::OnHeader(beast::error_code ec) {
@@ -173,15 +172,15 @@ void HttpSession::OnHeader(beast::error_code ec) {
     }
     auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
     stream_.expires_after(options_.idle_timeout);
-    return bhttp::async_write(stream_, *cont,
-                              [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                                if (wec) {
-                                  if (self->sink_) self->sink_->Abort("write failed");
-                                  self->sink_.reset();
-                                  return self->Close();
-                                }
-                                self->DoReadBody();
-                              });
+    return bhttp::async_write(
+        stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+          if (wec) {
+            if (self->sink_) self->sink_->Abort("write failed");
+            self->sink_.reset();
+            return self->Close();
+          }
+          self->DoReadBody();
+        });
   }
   DoReadBody();
 }
@@ -194,10 +193,9 @@ void HttpSession::DoReadBody() {
   // (a stalled uploader is cut off after idle_timeout), and the sink sees data
   // as it arrives.
   stream_.expires_after(options_.idle_timeout);
-  bhttp::async_read_some(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                           self->OnBody(ec);
-                         });
+  bhttp::async_read_some(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });
 }
 
 void HttpSession::OnBody(beast::error_code ec) {
@@ -232,7 +230,8 @@ void HttpSession::OnBody(beast::error_code ec) {
       sink_.reset();
     }
     if (IsParseError(ec)) {
-      return FailRequest(400, "bad_request", std::string("malformed request body: ") + ec.message());
+      return FailRequest(400, "bad_request",
+                         std::string("malformed request body: ") + ec.message());
     }
     spdlog::debug("[{}] {} {} {}: {}", options_.name, remote_, request_.method, request_.target,
                   why);

@@ -71,8 +71,10 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_defects_total")
           .Help("Defects seen on ingested candidates, by event, pipeline and type")
           .Register(*registry);
-  prometheus::Family<prometheus::Gauge>& held =
-      BuildGauge().Name("liveorigin_held_requests").Help("GET requests held now").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& held = BuildGauge()
+                                                    .Name("liveorigin_held_requests")
+                                                    .Help("GET requests held now")
+                                                    .Register(*registry);
   prometheus::Family<prometheus::Counter>& held_done =
       BuildCounter()
           .Name("liveorigin_held_requests_total")
@@ -83,11 +85,10 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_shed_requests_total")
           .Help("Requests answered 503 to protect the live edge")
           .Register(*registry);
-  prometheus::Family<prometheus::Counter>& reloads =
-      BuildCounter()
-          .Name("liveorigin_config_reloads_total")
-          .Help("Configuration reloads by result")
-          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& reloads = BuildCounter()
+                                                         .Name("liveorigin_config_reloads_total")
+                                                         .Help("Configuration reloads by result")
+                                                         .Register(*registry);
   prometheus::Family<prometheus::Counter>& storage_errors =
       BuildCounter()
           .Name("liveorigin_storage_errors_total")
@@ -103,8 +104,10 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_cache_lookups_total")
           .Help("Hot cache lookups by result (hit, miss, collapsed)")
           .Register(*registry);
-  prometheus::Family<prometheus::Gauge>& cache_bytes =
-      BuildGauge().Name("liveorigin_cache_bytes").Help("Bytes held by the hot cache").Register(*registry);
+  prometheus::Family<prometheus::Gauge>& cache_bytes = BuildGauge()
+                                                           .Name("liveorigin_cache_bytes")
+                                                           .Help("Bytes held by the hot cache")
+                                                           .Register(*registry);
   prometheus::Family<prometheus::Gauge>& cache_capacity =
       BuildGauge()
           .Name("liveorigin_cache_capacity_bytes")
@@ -138,7 +141,7 @@ struct OriginMetrics::Impl {
 
   std::atomic<int64_t> held_now{0};
   std::mutex collector_mu;
-  Collector collector;           // GUARDED_BY(collector_mu)
+  Collector collector;                                          // GUARDED_BY(collector_mu)
   uint64_t last_hits = 0, last_misses = 0, last_collapsed = 0;  // GUARDED_BY(collector_mu)
 };
 
@@ -222,7 +225,8 @@ void OriginMetrics::SetPipelineGauges(const std::vector<PipelineGauge>& gauges) 
 void OriginMetrics::SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
                              uint64_t capacity) {
   // Called with the collector lock held (from Render).
-  impl_->cache_lookups.Add({{"result", "hit"}}).Increment(static_cast<double>(hits - impl_->last_hits));
+  impl_->cache_lookups.Add({{"result", "hit"}})
+      .Increment(static_cast<double>(hits - impl_->last_hits));
   impl_->cache_lookups.Add({{"result", "miss"}})
       .Increment(static_cast<double>(misses - impl_->last_misses));
   impl_->cache_lookups.Add({{"result", "collapsed"}})

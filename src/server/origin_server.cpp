@@ -106,9 +106,10 @@ int OriginServer::Start() {
   const config::ServerConfig& cfg = s.snapshot->server;
   auto opened = storage::RocksDbSegmentStore::Open({cfg.data_dir, cfg.sync_writes});
   if (!opened.ok()) {
-    spdlog::critical("{}; check that data_dir exists, is writable and not used by another "
-                     "liveorigin process",
-                     opened.status().message());
+    spdlog::critical(
+        "{}; check that data_dir exists, is writable and not used by another "
+        "liveorigin process",
+        opened.status().message());
     return kExitStorageOrBind;
   }
   s.store = std::move(opened).value();
@@ -128,9 +129,9 @@ int OriginServer::Start() {
   options.access_log = cfg.log.access_log;
   s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
                                                    s.clock, *s.scheduler, options);
-  s.admin = std::make_unique<core::AdminService>(*s.registry, *s.store, s.metrics, s.clock,
-                                                 [this] { return ReloadEvents(); },
-                                                 cfg.admin_token);
+  s.admin = std::make_unique<core::AdminService>(
+      *s.registry, *s.store, s.metrics, s.clock, [this] { return ReloadEvents(); },
+      cfg.admin_token);
 
   http::ListenerOptions main_opts;
   main_opts.name = "main";
@@ -190,8 +191,8 @@ int OriginServer::Start() {
   s.retention_thread = std::thread([&s] { s.RetentionLoop(); });
 
   spdlog::info("liveorigin {} started", LIVEORIGIN_VERSION);
-  spdlog::info("listening on {} (packager PUT, CDN GET), admin on {}",
-               s.main_listener->address(), s.admin_listener->address());
+  spdlog::info("listening on {} (packager PUT, CDN GET), admin on {}", s.main_listener->address(),
+               s.admin_listener->address());
   spdlog::info("data_dir {} ({} candidates restored{}), sync_writes {}", cfg.data_dir.string(),
                restored, skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
                cfg.sync_writes);
@@ -217,9 +218,10 @@ std::vector<std::string> OriginServer::Impl::Reload() {
   for (const auto& e : loaded.errors) errors.push_back(e.ToString());
   if (!errors.empty()) {
     for (const auto& e : errors) spdlog::error("reload rejected: {}", e);
-    spdlog::error("configuration reload failed ({} error(s)); the running configuration is "
-                  "unchanged",
-                  errors.size());
+    spdlog::error(
+        "configuration reload failed ({} error(s)); the running configuration is "
+        "unchanged",
+        errors.size());
     metrics.ReloadResult(false);
     return errors;
   }
@@ -256,8 +258,7 @@ void OriginServer::Impl::RunRetentionOnce() {
       Status st = store->DeleteSegmentsBefore(cfg->id, r, first_kept);
       if (!st.ok()) {
         metrics.StorageError("retention");
-        spdlog::error("retention for event {} rendition {} failed: {}", cfg->id, r,
-                      st.ToString());
+        spdlog::error("retention for event {} rendition {} failed: {}", cfg->id, r, st.ToString());
       }
     }
   };
@@ -289,7 +290,8 @@ void OriginServer::Impl::RetentionLoop() {
 int OriginServer::Run() {
   Impl& s = *impl_;
   const uint32_t configured = s.snapshot->server.threads;
-  const unsigned threads = configured ? configured : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads =
+      configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 
   net::signal_set signals(s.ioc, SIGINT, SIGTERM, SIGHUP);
   std::function<void()> wait_signal;

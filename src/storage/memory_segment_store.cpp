@@ -45,8 +45,8 @@ Status MemorySegmentStore::ForEachSelection(const std::function<void(SelectionRe
   return Status::Ok();
 }
 
-Status MemorySegmentStore::DeleteSegmentsBefore(std::string_view event,
-                                                std::string_view rendition, uint64_t first_kept) {
+Status MemorySegmentStore::DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
+                                                uint64_t first_kept) {
   std::lock_guard lock(mu_);
   for (char tag : {'s', 'x'}) {
     const std::string begin = keys::SegmentKey(tag, event, rendition, 0);

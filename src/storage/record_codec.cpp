@@ -140,9 +140,9 @@ Result<CandidateRecord> DecodeCandidate(std::string_view value) {
     r.id.number = n;
   }
   ok = ok && in.U8(&kind) && kind <= static_cast<uint8_t>(ObjectKind::kOther) &&
-       in.Str(&r.content_type) && in.Var(&r.size) && in.Str(&r.etag) &&
-       in.I64(&r.ingest_unix_ms) && in.Strs(&r.header_defects) && in.Strs(&r.origin_defects) &&
-       in.U8(&flags) && in.Str(&r.inspection_note) && in.Var(&tracks) && tracks <= value.size();
+       in.Str(&r.content_type) && in.Var(&r.size) && in.Str(&r.etag) && in.I64(&r.ingest_unix_ms) &&
+       in.Strs(&r.header_defects) && in.Strs(&r.origin_defects) && in.U8(&flags) &&
+       in.Str(&r.inspection_note) && in.Var(&tracks) && tracks <= value.size();
   for (uint64_t i = 0; ok && i < tracks; ++i) {
     TrackTiming t;
     ok = in.Uint(&t.track_id) && in.Uint(&t.timescale) && in.Var(&t.base_decode_time) &&

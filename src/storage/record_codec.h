@@ -3,8 +3,8 @@
 // decoding speed bounds how fast a restarted origin is ready.
 #pragma once
 
-#include <string>
 #include <limits>
+#include <string>
 #include <string_view>
 
 #include "liveorigin/common/status.h"

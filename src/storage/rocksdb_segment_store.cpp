@@ -123,7 +123,8 @@ Result<Body> RocksDbSegmentStore::GetBody(const CandidateId& id) {
 }
 
 Status RocksDbSegmentStore::ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
   for (const char tag : {'s', 'o'}) {
     const std::string prefix(1, tag);
     for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
@@ -144,7 +145,8 @@ Status RocksDbSegmentStore::PutSelection(const SelectionRecord& selection) {
 }
 
 Status RocksDbSegmentStore::ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) {
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
   for (it->Seek("x"); it->Valid() && it->key().starts_with("x"); it->Next()) {
     auto selection = DecodeSelection(std::string_view(it->value().data(), it->value().size()));
     if (!selection.ok()) return selection.status();
@@ -153,8 +155,8 @@ Status RocksDbSegmentStore::ForEachSelection(const std::function<void(SelectionR
   return FromRocks(it->status(), "scan selections");
 }
 
-Status RocksDbSegmentStore::DeleteSegmentsBefore(std::string_view event,
-                                                 std::string_view rendition, uint64_t first_kept) {
+Status RocksDbSegmentStore::DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
+                                                 uint64_t first_kept) {
   rocksdb::WriteBatch batch;
   const std::string begin = keys::SegmentKey('s', event, rendition, 0);
   const std::string end = keys::SegmentKey('s', event, rendition, first_kept);

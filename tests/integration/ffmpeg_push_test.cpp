@@ -21,15 +21,18 @@ TEST(FfmpegPushTest, DashPushOverHttpPutIsServedByteForByte) {
   // ffmpeg numbers segments from 1 and is not epoch-locked: anchor the event
   // at the moment the stream starts.
   const auto ast = std::chrono::system_clock::now();
-  daemon.WriteEvent("ff", "id: ff\n"
-                          "availability_start_time: " + Rfc3339(ast) + "\n"
-                          "start_number: 1\n"
-                          "segment_duration: 1s\n"
-                          "dvr_window: 5m\n"
-                          "ingest_ahead: 3\n"
-                          "media_template: \"chunk-stream$RepresentationID$-$Number%05d$.m4s\"\n"
-                          "init_template: \"init-stream$RepresentationID$.m4s\"\n"
-                          "pipelines:\n  - {id: p1, token: s3cret}\n");
+  daemon.WriteEvent("ff",
+                    "id: ff\n"
+                    "availability_start_time: " +
+                        Rfc3339(ast) +
+                        "\n"
+                        "start_number: 1\n"
+                        "segment_duration: 1s\n"
+                        "dvr_window: 5m\n"
+                        "ingest_ahead: 3\n"
+                        "media_template: \"chunk-stream$RepresentationID$-$Number%05d$.m4s\"\n"
+                        "init_template: \"init-stream$RepresentationID$.m4s\"\n"
+                        "pipelines:\n  - {id: p1, token: s3cret}\n");
   ASSERT_TRUE(daemon.Start());
   const fs::path local = daemon.dir() / "local";
   fs::create_directories(local);
@@ -41,9 +44,10 @@ TEST(FfmpegPushTest, DashPushOverHttpPutIsServedByteForByte) {
       "-f lavfi -i testsrc2=size=320x180:rate=25 -f lavfi -i sine=frequency=1000:sample_rate=48000 "
       "-t 4 -map 0:v -map 1:a -c:v libx264 -preset veryfast -g 25 -keyint_min 25 "
       "-sc_threshold 0 -b:v 300k -c:a aac -b:a 64k -flags +global_header "
-      "-f tee \"[" + dash + ":method=PUT:http_persistent=1:http_opts=auth_type=basic]" + url +
-      "|[" + dash + "]" + (local / "manifest.mpd").string() + "\" > " +
-      (daemon.dir() / "ffmpeg.log").string() + " 2>&1";
+      "-f tee \"[" +
+      dash + ":method=PUT:http_persistent=1:http_opts=auth_type=basic]" + url + "|[" + dash + "]" +
+      (local / "manifest.mpd").string() + "\" > " + (daemon.dir() / "ffmpeg.log").string() +
+      " 2>&1";
   const int rc = std::system(cmd.c_str());
   ASSERT_EQ(rc, 0) << cmd << "\n" << ReadFile(daemon.dir() / "ffmpeg.log") << daemon.Log();
 

@@ -83,8 +83,8 @@ TEST_F(HostileClientTest, ObsFoldIsUnfoldedIntoOneHeaderNeverSplit) {
 
 TEST_F(HostileClientTest, OversizedHeadIs431AndTargetsOver1KiBAre400) {
   Start("limits: {max_header_size: 4KiB}\n");
-  auto [big, closed] = Raw("GET /h/x.mpd HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') +
-                           "\r\n\r\n");
+  auto [big, closed] =
+      Raw("GET /h/x.mpd HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
   ASSERT_TRUE(big);
   EXPECT_EQ(big->status, 431);
   EXPECT_TRUE(closed);

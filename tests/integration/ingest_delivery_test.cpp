@@ -21,7 +21,6 @@ hold: {max_wait: 1s}
 preferred_grace: 0ms
 )";
 
-
 class DaemonTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -140,11 +139,12 @@ TEST_F(DaemonTest, PipelinedRequestsAfterARefusalAreAnswered) {
   const std::string refused =
       "PUT /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " + BasicAuth("a", "bad") +
       "\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
-  const std::string accepted = "PUT /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                               BasicAuth("a", "ta") + "\r\nContent-Length: 3\r\n\r\nxyz";
-  const std::string del = "DELETE /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                          BasicAuth("a", "ta") +
-                          "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
+  const std::string accepted =
+      "PUT /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " + BasicAuth("a", "ta") +
+      "\r\nContent-Length: 3\r\n\r\nxyz";
+  const std::string del =
+      "DELETE /live/p.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " + BasicAuth("a", "ta") +
+      "\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n";
   ASSERT_TRUE(c.SendRaw(refused + accepted + del));
   auto r1 = c.ReadResponse();
   auto r2 = c.ReadResponse();
@@ -153,7 +153,8 @@ TEST_F(DaemonTest, PipelinedRequestsAfterARefusalAreAnswered) {
   EXPECT_EQ(r1->status, 403);
   EXPECT_EQ(r2->status, 201);
   EXPECT_EQ(r3->status, 204);
-  EXPECT_EQ(daemon_->Get("/live/p.mpd")->body, "xyz") << "DELETE does not remove: retention is ours";
+  EXPECT_EQ(daemon_->Get("/live/p.mpd")->body, "xyz")
+      << "DELETE does not remove: retention is ours";
 }
 
 TEST_F(DaemonTest, UnknownEventIs404) {
@@ -165,8 +166,9 @@ TEST_F(DaemonTest, UnknownEventIs404) {
 }
 
 TEST_F(DaemonTest, MalformedTargetsAre400AndStoreNothing) {
-  for (const std::string& target : std::vector<std::string>{"/live/../etc/passwd", "/live/%2e%2e/x.mpd", "/live/a%00b.mpd", "/live//x.mpd",
-        "/live/x.mpd/", "/live/bad%zz.mpd", "/live/" + std::string(1100, 'a')}) {
+  for (const std::string& target : std::vector<std::string>{
+           "/live/../etc/passwd", "/live/%2e%2e/x.mpd", "/live/a%00b.mpd", "/live//x.mpd",
+           "/live/x.mpd/", "/live/bad%zz.mpd", "/live/" + std::string(1100, 'a')}) {
     HttpClient c("127.0.0.1", daemon_->port());
     auto put = c.Request("PUT", target, A, "x");
     ASSERT_TRUE(put) << target;
@@ -180,9 +182,9 @@ TEST_F(DaemonTest, MalformedTargetsAre400AndStoreNothing) {
 TEST_F(DaemonTest, BrokenFramingIs400AndCloses) {
   HttpClient c("127.0.0.1", daemon_->port());
   ASSERT_TRUE(c.Connect());
-  ASSERT_TRUE(c.SendRaw("PUT /live/f.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " +
-                        BasicAuth("a", "ta") +
-                        "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"));
+  ASSERT_TRUE(
+      c.SendRaw("PUT /live/f.mpd HTTP/1.1\r\nHost: x\r\nAuthorization: " + BasicAuth("a", "ta") +
+                "\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 400);

@@ -93,7 +93,8 @@ TEST_F(LiveEdgeTest, FarFutureAndExpiredAnswerAtOnce) {
   auto future = daemon_->Get(Seg(edge + 50));  // 10 s ahead
   ASSERT_TRUE(future);
   EXPECT_EQ(future->status, 404);
-  const int max_age = std::stoi(future->Header("Cache-Control").substr(std::string("public, max-age=").size()));
+  const int max_age =
+      std::stoi(future->Header("Cache-Control").substr(std::string("public, max-age=").size()));
   EXPECT_GE(max_age, 9);
   EXPECT_LE(max_age, 11);
   auto gone = daemon_->Get(Seg(edge - 50));  // 10 s behind, DVR is 2 s

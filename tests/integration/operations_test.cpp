@@ -31,7 +31,8 @@ hold: {max_wait: 1s}
 // problems found (empty = valid) and fills the set of sample names.
 std::vector<std::string> CheckExposition(const std::string& text, std::set<std::string>* names) {
   static const std::regex kHelp(R"(# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .*)");
-  static const std::regex kType(R"(# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))");
+  static const std::regex kType(
+      R"(# TYPE [a-zA-Z_:][a-zA-Z0-9_:]* (counter|gauge|histogram|summary|untyped))");
   static const std::regex kSample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)( -?[0-9]+)?)");
   std::vector<std::string> problems;
@@ -132,8 +133,9 @@ TEST_F(OperationsTest, AdminEventStatusAndObjectView) {
 
 TEST_F(OperationsTest, ReloadAddsEventsChangesTokensAndRefusesInvalidFiles) {
   // New event via POST /admin/reload.
-  daemon_->WriteEvent("second", "id: second\nsegment_duration: 2s\n"
-                                "media_template: \"$Number$.m4s\"\npipelines: [{id: p}]\n");
+  daemon_->WriteEvent("second",
+                      "id: second\nsegment_duration: 2s\n"
+                      "media_template: \"$Number$.m4s\"\npipelines: [{id: p}]\n");
   auto r = daemon_->Admin("/admin/reload", "POST");
   ASSERT_EQ(r->status, 200) << r->body;
   EXPECT_EQ(daemon_->Put("/second/m.mpd", "hello", {})->status, 201);
@@ -146,8 +148,9 @@ TEST_F(OperationsTest, ReloadAddsEventsChangesTokensAndRefusesInvalidFiles) {
   bool applied = false;
   for (int i = 0; i < 100 && !applied; ++i) {
     std::this_thread::sleep_for(20ms);
-    applied = daemon_->Put("/ops/t.mpd", "x", {{"Authorization", BasicAuth("a", "new-token")}})
-                  ->status == 201;
+    applied =
+        daemon_->Put("/ops/t.mpd", "x", {{"Authorization", BasicAuth("a", "new-token")}})->status ==
+        201;
   }
   EXPECT_TRUE(applied);
   EXPECT_EQ(daemon_->Put("/ops/t.mpd", "x", A)->status, 403) << "the old token is refused";
@@ -167,8 +170,9 @@ TEST_F(OperationsTest, ReloadAddsEventsChangesTokensAndRefusesInvalidFiles) {
 
   // A change in events_dir is noticed without being told (removing the bad file).
   std::filesystem::remove(daemon_->dir() / "events" / "broken.yaml");
-  daemon_->WriteEvent("third", "id: third\nsegment_duration: 2s\n"
-                               "media_template: \"$Number$.m4s\"\npipelines: [{id: p}]\n");
+  daemon_->WriteEvent("third",
+                      "id: third\nsegment_duration: 2s\n"
+                      "media_template: \"$Number$.m4s\"\npipelines: [{id: p}]\n");
   bool noticed = false;
   for (int i = 0; i < 150 && !noticed; ++i) {
     std::this_thread::sleep_for(20ms);
@@ -180,8 +184,7 @@ TEST_F(OperationsTest, ReloadAddsEventsChangesTokensAndRefusesInvalidFiles) {
 TEST_F(OperationsTest, JsonLogsAreOneObjectPerLineWithAccessLines) {
   ASSERT_EQ(daemon_->Put("/ops/a.mpd", "x", A)->status, 201);
   // The refusal message quotes the pipeline id the client sent: JSON escaping is exercised.
-  ASSERT_EQ(daemon_->Put("/ops/y.mpd", "x", {{"Authorization", BasicAuth("a\"\\b", "no")}})
-                ->status,
+  ASSERT_EQ(daemon_->Put("/ops/y.mpd", "x", {{"Authorization", BasicAuth("a\"\\b", "no")}})->status,
             403);
   std::this_thread::sleep_for(50ms);
   std::istringstream log(daemon_->Log());

@@ -58,8 +58,9 @@ class SelectionTest : public ::testing::Test {
   // Both pipelines deliver init and a clean n-1, which viewers get from a.
   void Prepare(const std::string& r) {
     for (const auto& who : {A(), B()}) {
-      ASSERT_EQ(daemon_->Put("/sel/" + r + "/init.mp4", Fixture("dash_video_init.mp4"), who)->status,
-                201);
+      ASSERT_EQ(
+          daemon_->Put("/sel/" + r + "/init.mp4", Fixture("dash_video_init.mp4"), who)->status,
+          201);
       ASSERT_EQ(daemon_->Put(Url(r, n_ - 1), Segment(n_ - 1), who)->status, 201);
     }
     auto prev = daemon_->Get(Url(r, n_ - 1));
@@ -67,7 +68,8 @@ class SelectionTest : public ::testing::Test {
     ASSERT_EQ(prev->Header("X-Live-Pipeline"), "a");
   }
   json Candidates(const std::string& r) {
-    auto view = daemon_->Admin("/admin/events/sel/objects/" + r + "/" + std::to_string(n_) + ".m4s");
+    auto view =
+        daemon_->Admin("/admin/events/sel/objects/" + r + "/" + std::to_string(n_) + ".m4s");
     EXPECT_EQ(view->status, 200);
     return json::parse(view->body);
   }

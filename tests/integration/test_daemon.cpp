@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 
 std::string HttpResponse::Header(const std::string& name) const {
   std::string lower;
-  for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  for (char c : name)
+    lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   auto it = headers.find(lower);
   return it == headers.end() ? "" : it->second;
 }
@@ -242,7 +243,8 @@ std::optional<HttpResponse> TestDaemon::Put(
   return c.Request("PUT", target, headers, body, chunked);
 }
 
-std::optional<HttpResponse> TestDaemon::Admin(const std::string& target, const std::string& method) {
+std::optional<HttpResponse> TestDaemon::Admin(const std::string& target,
+                                              const std::string& method) {
   HttpClient c("127.0.0.1", admin_port_);
   return c.Request(method, target);
 }

@@ -34,17 +34,17 @@ class HttpClient {
   // Writes raw bytes as they are.
   bool SendRaw(std::string_view bytes);
   // Reads one response; `head` = response to a HEAD (no body follows).
-  std::optional<HttpResponse> ReadResponse(bool head = false,
-                                           std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  std::optional<HttpResponse> ReadResponse(
+      bool head = false, std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // True when the peer closed the connection (reads EOF within `wait`).
   bool PeerClosed(std::chrono::milliseconds wait = std::chrono::milliseconds(500));
 
   // A full exchange. `chunked` sends the body with Transfer-Encoding: chunked
   // in pieces of `chunk_size`.
-  std::optional<HttpResponse> Request(const std::string& method, const std::string& target,
-                                      const std::vector<std::pair<std::string, std::string>>& headers = {},
-                                      const std::string& body = "", bool chunked = false,
-                                      size_t chunk_size = 4096);
+  std::optional<HttpResponse> Request(
+      const std::string& method, const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers = {},
+      const std::string& body = "", bool chunked = false, size_t chunk_size = 4096);
 
  private:
   bool ReadMore(std::chrono::steady_clock::time_point deadline);
@@ -82,11 +82,12 @@ class TestDaemon {
   std::string Log() const;
 
   // Convenience: a fresh connection per call.
-  std::optional<HttpResponse> Get(const std::string& target,
-                                  const std::vector<std::pair<std::string, std::string>>& headers = {});
-  std::optional<HttpResponse> Put(const std::string& target, const std::string& body,
-                                  const std::vector<std::pair<std::string, std::string>>& headers = {},
-                                  bool chunked = false);
+  std::optional<HttpResponse> Get(
+      const std::string& target,
+      const std::vector<std::pair<std::string, std::string>>& headers = {});
+  std::optional<HttpResponse> Put(
+      const std::string& target, const std::string& body,
+      const std::vector<std::pair<std::string, std::string>>& headers = {}, bool chunked = false);
   std::optional<HttpResponse> Admin(const std::string& target, const std::string& method = "GET");
 
  private:

@@ -19,8 +19,8 @@ namespace liveorigin::config {
 using std::chrono::milliseconds;
 
 struct Endpoint {
-  std::string host;   // "0.0.0.0", "127.0.0.1", "::1" (brackets stripped)
-  uint16_t port = 0;  // 0 = pick a free port (tests)
+  std::string host;              // "0.0.0.0", "127.0.0.1", "::1" (brackets stripped)
+  uint16_t port = 0;             // 0 = pick a free port (tests)
   std::string ToString() const;  // "host:port", IPv6 in brackets
 };
 
@@ -44,19 +44,19 @@ struct ServerConfig {
   Endpoint admin_listen{"127.0.0.1", 9090};
   std::filesystem::path data_dir = "./data";  // relative paths: relative to the working directory
   std::filesystem::path events_dir = "./config/events";
-  uint32_t threads = 0;                 // 0 = one per core
-  uint64_t cache_size = 1ull << 30;     // 1GiB hot object cache
-  bool sync_writes = false;             // fsync the WAL before acknowledging a PUT
+  uint32_t threads = 0;              // 0 = one per core
+  uint64_t cache_size = 1ull << 30;  // 1GiB hot object cache
+  bool sync_writes = false;          // fsync the WAL before acknowledging a PUT
   Limits limits;
   LogConfig log;
   // When set (admin_token, admin_token_file or admin_token_env), /admin/* and
   // /metrics require "Authorization: Bearer <token>"; /healthz and /readyz stay open.
   std::optional<std::string> admin_token;
-  std::filesystem::path source_file;    // the file this was loaded from
+  std::filesystem::path source_file;  // the file this was loaded from
 };
 
 struct PipelineConfig {
-  std::string id;                    // [A-Za-z0-9._-]{1,64}
+  std::string id;  // [A-Za-z0-9._-]{1,64}
   // From `token`, `token_file` (first line of the file) or `token_env`;
   // absent: no credential for this pipeline.
   std::optional<std::string> token;
@@ -66,15 +66,15 @@ struct EventConfig {
   std::string id;  // URL prefix; [A-Za-z0-9._-]{1,64}, not "admin"
   std::chrono::system_clock::time_point availability_start_time{};  // default: Unix epoch
   uint64_t start_number = 0;
-  milliseconds segment_duration{0};  // required, > 0
-  milliseconds dvr_window{7200000};  // 2h
-  SegmentTemplate media_template;    // required; must contain $Number$
-  SegmentTemplate init_template;     // optional; must not contain $Number$
+  milliseconds segment_duration{0};       // required, > 0
+  milliseconds dvr_window{7200000};       // 2h
+  SegmentTemplate media_template;         // required; must contain $Number$
+  SegmentTemplate init_template;          // optional; must not contain $Number$
   std::vector<PipelineConfig> pipelines;  // required, >= 1; list order = priority
-  milliseconds hold_max_wait{3000};        // hold.max_wait
+  milliseconds hold_max_wait{3000};       // hold.max_wait
   milliseconds preferred_grace{500};
   uint32_t ingest_ahead = 2;
-  milliseconds manifest_max_age{1000};     // cache_control.manifest_max_age
+  milliseconds manifest_max_age{1000};  // cache_control.manifest_max_age
   std::filesystem::path source_file;
 
   bool AnyPipelineHasToken() const;

@@ -18,8 +18,8 @@ namespace liveorigin::config {
 class SegmentTemplate {
  public:
   struct Match {
-    std::string representation_id;  // empty when the template has no $RepresentationID$
-    std::optional<uint64_t> number; // set when the template has $Number$
+    std::string representation_id;   // empty when the template has no $RepresentationID$
+    std::optional<uint64_t> number;  // set when the template has $Number$
   };
 
   SegmentTemplate() = default;

@@ -18,8 +18,8 @@ struct CandidateView {
 
 // One pipeline of the event, in priority order (index 0 = most preferred).
 struct PipelineView {
-  bool healthy = false;                   // PUT a segment within 2·d of now
-  std::optional<CandidateView> candidate; // this pipeline's candidate, if any
+  bool healthy = false;                    // PUT a segment within 2·d of now
+  std::optional<CandidateView> candidate;  // this pipeline's candidate, if any
 };
 
 struct SegmentSelectionInput {
@@ -44,11 +44,11 @@ struct Selection {
 
 // Ranking key of a candidate: lower is better.
 struct CandidateRank {
-  int defective = 0;      // 0 clean, 1 defective
-  int worst_severity = 0; // highest DefectSeverity among its defects
+  int defective = 0;       // 0 clean, 1 defective
+  int worst_severity = 0;  // highest DefectSeverity among its defects
   size_t defect_count = 0;
   int severity_sum = 0;
-  size_t priority = 0;    // pipeline index
+  size_t priority = 0;  // pipeline index
   auto operator<=>(const CandidateRank&) const = default;
 };
 

@@ -38,7 +38,7 @@ class EventRegistry {
  private:
   std::shared_ptr<storage::SegmentStore> store_;
   mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> events_;  // GUARDED_BY(mu_)
+  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> events_;   // GUARDED_BY(mu_)
   std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> retired_;  // GUARDED_BY(mu_)
 };
 

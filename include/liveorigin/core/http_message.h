@@ -30,8 +30,8 @@ struct Request {
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
-  Body body;           // shared, immutable; may be null for an empty body
-  uint64_t offset = 0; // slice of *body to send
+  Body body;            // shared, immutable; may be null for an empty body
+  uint64_t offset = 0;  // slice of *body to send
   uint64_t length = 0;
   // When set, Content-Length announces this instead of `length` and no body is
   // sent (HEAD).

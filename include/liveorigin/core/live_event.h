@@ -142,8 +142,9 @@ class LiveEvent {
   };
 
   bool HealthyLocked(const std::string& pipeline, TimePoint now) const;
-  std::vector<std::string> PipelineOrderLocked(const SegmentSlot* slot,
-                                               const std::map<std::string, storage::CandidateRecord>* objects) const;
+  std::vector<std::string> PipelineOrderLocked(
+      const SegmentSlot* slot,
+      const std::map<std::string, storage::CandidateRecord>* objects) const;
   Selection SelectLocked(const SegmentSlot& slot, uint64_t number, TimePoint now,
                          std::vector<std::string>* order) const;
   const storage::CandidateRecord* ViewerPreviousLocked(const std::string& rendition,
@@ -158,17 +159,18 @@ class LiveEvent {
   mutable std::mutex mu_;
   std::shared_ptr<const config::EventConfig> config_;  // GUARDED_BY(mu_)
   std::map<std::string, Rendition> renditions_;        // GUARDED_BY(mu_)
-  std::map<std::string, std::map<std::string, storage::CandidateRecord>> objects_;  // path → pipeline
-  std::map<std::string, PipelineStats> pipelines_;     // GUARDED_BY(mu_)
+  std::map<std::string, std::map<std::string, storage::CandidateRecord>>
+      objects_;                                     // path → pipeline
+  std::map<std::string, PipelineStats> pipelines_;  // GUARDED_BY(mu_)
   struct Alignment {
     uint64_t number = 0;
     double offset_seconds = 0;
     bool aligned = true;
   };
-  std::map<std::pair<std::string, std::string>, Alignment> alignment_;  // GUARDED_BY(mu_)
+  std::map<std::pair<std::string, std::string>, Alignment> alignment_;       // GUARDED_BY(mu_)
   std::map<std::pair<std::string, uint64_t>, std::vector<Waiter>> waiters_;  // GUARDED_BY(mu_)
   std::map<std::string, std::string> last_served_;  // rendition → pipeline; GUARDED_BY(mu_)
-  uint64_t next_waiter_id_ = 1;  // GUARDED_BY(mu_)
+  uint64_t next_waiter_id_ = 1;                     // GUARDED_BY(mu_)
 };
 
 }  // namespace liveorigin::core

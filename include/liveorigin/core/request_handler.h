@@ -41,8 +41,7 @@ class RequestHandler {
   virtual std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) = 0;
 
   // Called once per finished exchange (for metrics and access logs).
-  virtual void OnResponseSent(const Request& request, const Response& response,
-                              double seconds) {}
+  virtual void OnResponseSent(const Request& request, const Response& response, double seconds) {}
 };
 
 }  // namespace liveorigin::core

@@ -42,9 +42,9 @@ struct TrackInfo {
 };
 
 struct InitSegmentInfo {
-  std::string major_brand;                  // ftyp; empty when no ftyp
+  std::string major_brand;  // ftyp; empty when no ftyp
   std::vector<std::string> compatible_brands;
-  std::vector<TrackInfo> tracks;            // in moov order
+  std::vector<TrackInfo> tracks;  // in moov order
 
   const TrackInfo* FindTrack(uint32_t track_id) const;
 };
@@ -58,11 +58,11 @@ struct InitParseResult {
 struct TrackFragmentSummary {
   uint32_t track_id = 0;
   bool has_base_decode_time = false;
-  uint64_t base_decode_time = 0;   // tfdt of the first traf for this track
-  uint64_t sample_count = 0;       // summed over all trun boxes
-  uint64_t duration = 0;           // summed sample durations, in the track timescale
+  uint64_t base_decode_time = 0;     // tfdt of the first traf for this track
+  uint64_t sample_count = 0;         // summed over all trun boxes
+  uint64_t duration = 0;             // summed sample durations, in the track timescale
   uint32_t max_sample_duration = 0;  // longest single sample (for "within one sample" checks)
-  uint64_t bytes_described = 0;    // summed sample sizes from trun/tfhd/trex
+  uint64_t bytes_described = 0;      // summed sample sizes from trun/tfhd/trex
 };
 
 struct ProducerReferenceTime {  // prft
@@ -77,11 +77,12 @@ struct MediaSegmentInfo {
   bool last_segment = false;        // styp carries brand "lmsg"
   bool has_sidx = false;
   std::optional<ProducerReferenceTime> prft;  // first prft seen
-  uint32_t fragment_count = 0;      // number of moof boxes
-  uint32_t first_sequence_number = 0;  // mfhd of the first moof
-  std::vector<TrackFragmentSummary> tracks;  // in order of first appearance
-  uint64_t mdat_bytes_described = 0;  // sum over tracks of bytes_described
-  uint64_t mdat_bytes_present = 0;    // of those, the bytes that lie inside an mdat payload in the input
+  uint32_t fragment_count = 0;                // number of moof boxes
+  uint32_t first_sequence_number = 0;         // mfhd of the first moof
+  std::vector<TrackFragmentSummary> tracks;   // in order of first appearance
+  uint64_t mdat_bytes_described = 0;          // sum over tracks of bytes_described
+  uint64_t mdat_bytes_present =
+      0;  // of those, the bytes that lie inside an mdat payload in the input
 
   const TrackFragmentSummary* FindTrack(uint32_t track_id) const;
 };

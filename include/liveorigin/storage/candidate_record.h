@@ -39,8 +39,8 @@ struct CandidateRecord {
   ObjectKind kind = ObjectKind::kOther;
   std::string content_type;
   uint64_t size = 0;
-  std::string etag;            // content hash, without quotes
-  int64_t ingest_unix_ms = 0;  // when the PUT completed
+  std::string etag;                         // content hash, without quotes
+  int64_t ingest_unix_ms = 0;               // when the PUT completed
   std::vector<std::string> header_defects;  // X-Live-Defects tokens as sent
   std::vector<std::string> origin_defects;  // tags from the origin's own inspection
   bool inspected = false;                   // media inspection ran

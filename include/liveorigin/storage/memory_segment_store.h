@@ -29,7 +29,7 @@ class MemorySegmentStore final : public SegmentStore {
     Body body;
   };
   mutable std::mutex mu_;
-  std::map<std::string, Entry> candidates_;        // GUARDED_BY(mu_), by storage key
+  std::map<std::string, Entry> candidates_;            // GUARDED_BY(mu_), by storage key
   std::map<std::string, SelectionRecord> selections_;  // GUARDED_BY(mu_)
 };
 

@@ -675,19 +675,20 @@ TEST(ParseEventConfigTest, TokensFromFilesAndEnvironment) {
   EXPECT_EQ(ok.event.pipelines[0].token, "from-file");
   EXPECT_EQ(ok.event.pipelines[1].token, "from-env");
 
-  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token_file: /nonexistent/x}\n").errors, 5,
-                       25, "'pipelines[0].token_file': cannot read '/nonexistent/x'"));
-  EXPECT_TRUE(HasError(
-      ParseEvent(head + "  - {id: a, token_file: \"" + file_empty + "\"}\n").errors, 5, 25,
-      "gives an empty token"));
-  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token_env: LIVEORIGIN_TEST_TOKEN_UNSET}\n")
-                           .errors,
-                       5, 24, "environment variable 'LIVEORIGIN_TEST_TOKEN_UNSET' is not set"));
+  EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token_file: /nonexistent/x}\n").errors, 5, 25,
+                       "'pipelines[0].token_file': cannot read '/nonexistent/x'"));
+  EXPECT_TRUE(
+      HasError(ParseEvent(head + "  - {id: a, token_file: \"" + file_empty + "\"}\n").errors, 5, 25,
+               "gives an empty token"));
+  EXPECT_TRUE(
+      HasError(ParseEvent(head + "  - {id: a, token_env: LIVEORIGIN_TEST_TOKEN_UNSET}\n").errors, 5,
+               24, "environment variable 'LIVEORIGIN_TEST_TOKEN_UNSET' is not set"));
   EXPECT_TRUE(HasError(ParseEvent(head + "  - {id: a, token: x, token_env: Y}\n").errors, 5, 34,
                        "give only one of 'token', 'token_file' and 'token_env'"));
   // A secret never appears in a message, even when it is refused.
-  auto dup = ParseEvent(head + "  - {id: a, token: from-env}\n  - {id: b, token_env: "
-                               "LIVEORIGIN_TEST_TOKEN_B}\n");
+  auto dup = ParseEvent(head +
+                        "  - {id: a, token: from-env}\n  - {id: b, token_env: "
+                        "LIVEORIGIN_TEST_TOKEN_B}\n");
   ASSERT_FALSE(dup.ok);
   EXPECT_EQ(Dump(dup.errors).find("from-env"), std::string::npos) << Dump(dup.errors);
 }
@@ -698,8 +699,7 @@ TEST(LoadServerConfigTest, AdminToken) {
   ASSERT_TRUE(inline_token.ok) << Dump(inline_token.errors);
   EXPECT_EQ(inline_token.server.admin_token, "s3cret");
   ::setenv("LIVEORIGIN_TEST_ADMIN", "env-admin", 1);
-  EXPECT_EQ(LoadServer("admin_token_env: LIVEORIGIN_TEST_ADMIN\n").server.admin_token,
-            "env-admin");
+  EXPECT_EQ(LoadServer("admin_token_env: LIVEORIGIN_TEST_ADMIN\n").server.admin_token, "env-admin");
   EXPECT_TRUE(HasError(LoadServer("admin_token: \"\"\n").errors, 1, 14, "must not be empty"));
 }
 

@@ -86,13 +86,13 @@ TEST_F(HeadErrorBodyRegressionTest, HeadErrorsSendNoBody) {
     int status;
   };
   const Case cases[] = {
-      {"e", 400},                // the minimized fuzz input: not an absolute path
-      {"/ev/../x", 400},         // refused target
-      {"/nope/v/1.m4s", 404},    // unknown event
-      {"/ev", 404},              // no object named
-      {"/ev/v/99.m4s", 404},     // beyond the hold window
-      {"/ev/v/1.m4s", 410},      // left the DVR window
-      {"/ev/manifest.mpd", 404}, // never delivered
+      {"e", 400},                 // the minimized fuzz input: not an absolute path
+      {"/ev/../x", 400},          // refused target
+      {"/nope/v/1.m4s", 404},     // unknown event
+      {"/ev", 404},               // no object named
+      {"/ev/v/99.m4s", 404},      // beyond the hold window
+      {"/ev/v/1.m4s", 410},       // left the DVR window
+      {"/ev/manifest.mpd", 404},  // never delivered
   };
   for (const Case& c : cases) {
     const Response get = Send("GET", c.target);

@@ -1,7 +1,7 @@
 // LiveEvent on real ffmpeg fixtures: inspection tags, selection across
 // pipelines, stickiness and its persistence.
-#include "fmp4_fixtures.h"
 #include "liveorigin/core/live_event.h"
+#include "fmp4_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -33,7 +33,8 @@ class LiveEventTest : public ::testing::Test {
     cfg_.start_number = 1;
     cfg_.segment_duration = 1s;
     cfg_.dvr_window = 60s;
-    cfg_.media_template = config::SegmentTemplate::Compile("$RepresentationID$/$Number$.m4s").value();
+    cfg_.media_template =
+        config::SegmentTemplate::Compile("$RepresentationID$/$Number$.m4s").value();
     cfg_.init_template = config::SegmentTemplate::Compile("$RepresentationID$/init.mp4").value();
     cfg_.pipelines = {{"a", std::nullopt}, {"b", std::nullopt}};
     cfg_.preferred_grace = 500ms;
@@ -46,8 +47,7 @@ class LiveEventTest : public ::testing::Test {
                    TimePoint when, std::vector<std::string> header_defects = {}) {
     auto addr = event_->Classify(path);
     EXPECT_TRUE(addr.has_value()) << path;
-    return event_->Ingest(*addr, pipeline, B(std::move(body)), std::move(header_defects), "",
-                          when);
+    return event_->Ingest(*addr, pipeline, B(std::move(body)), std::move(header_defects), "", when);
   }
   void PutInits(TimePoint when) {
     for (const char* p : {"a", "b"}) {
@@ -170,14 +170,16 @@ TEST_F(LiveEventTest, CleanChoiceIsStickyAndSurvivesRestart) {
 
   // A new instance rebuilt from the same store keeps the choice.
   LiveEvent rebuilt(std::make_shared<const config::EventConfig>(cfg_), store_);
-  ASSERT_TRUE(store_->ForEachCandidate([&](storage::CandidateRecord&& r) {
-    Body init;
-    if (r.kind == ObjectKind::kInit) init = *store_->GetBody(r.id);
-    rebuilt.Restore(std::move(r), init);
-  }).ok());
-  ASSERT_TRUE(store_->ForEachSelection([&](storage::SelectionRecord&& s) {
-    rebuilt.RestoreSelection(s);
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->ForEachCandidate([&](storage::CandidateRecord&& r) {
+                    Body init;
+                    if (r.kind == ObjectKind::kInit) init = *store_->GetBody(r.id);
+                    rebuilt.Restore(std::move(r), init);
+                  })
+                  .ok());
+  ASSERT_TRUE(
+      store_->ForEachSelection([&](storage::SelectionRecord&& s) { rebuilt.RestoreSelection(s); })
+          .ok());
   EXPECT_EQ(rebuilt.Resolve(*rebuilt.Classify("v/1.m4s"), TimePoint(5s)).record.id.pipeline, "b");
 }
 

@@ -4,9 +4,9 @@
 //
 // Time is a ManualClock driven through ManualScheduler: no sleeping, no
 // threads, no wall clock.
-#include "fmp4_fixtures.h"
-#include "manual_scheduler.h"
 #include "liveorigin/core/origin_service.h"
+#include "manual_scheduler.h"
+#include "origin_harness.h"
 
 #include <gtest/gtest.h>
 
@@ -22,70 +22,17 @@
 namespace liveorigin::core {
 namespace {
 
-using testing::Fixture;
-using testing::ManualScheduler;
-using testing::ShiftTfdt;
+using namespace liveorigin::testing;  // harness: Reply, kAst, Avail, Path, Seg, Put/Call
 
 using namespace std::chrono_literals;
 
 // ---------------------------------------------------------------------------
-// Test doubles and media helpers.
-
-// A clean media segment for number `n`: the 1 s ffmpeg fixture (12800 ticks)
-// moved so that consecutive numbers continue each other's timeline. No init
-// segment is PUT for rendition "v", so the 1 s duration is not checked against
-// d = 2 s. `variant` changes one mdat byte: same timing, different bytes/ETag.
-std::string Seg(uint64_t n, int variant = 0) {
-  static const std::string base = Fixture("dash_video_1.m4s");
-  std::string s = ShiftTfdt(base, static_cast<int64_t>(n) * 12800);
-  if (variant) s.back() = static_cast<char>(s.back() ^ variant);
-  return s;
-}
-
-std::string Path(uint64_t n) { return "v/" + std::to_string(n) + ".m4s"; }
-
-// The answer to one GET/HEAD, which may come later (held requests).
-struct Reply {
-  int calls = 0;
-  std::optional<Response> response;
-
-  bool done() const { return response.has_value(); }
-  int status() const { return response ? response->status : -1; }
-  std::string header(std::string_view name) const {
-    if (!response) return "<no response>";
-    auto h = response->Header(name);
-    return h ? std::string(*h) : std::string("<absent>");
-  }
-  std::string body() const { return response ? std::string(response->BodyView()) : ""; }
-};
-
-// ---------------------------------------------------------------------------
-// Event "ev": AST kAst, start_number 1, d = 2 s, so segment n is available at
-// kAst + 2n s; DVR 20 s (10 segments), hold 3 s, grace 500 ms, ingest_ahead 2.
-
-const TimePoint kAst = TimePoint(1'700'000'000s);
-constexpr auto kD = 2s;
-
-TimePoint Avail(uint64_t n) { return kAst + kD * static_cast<int64_t>(n); }
+// The fixture: one event over an in-memory store, a manual clock and scheduler.
 
 class OriginServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    config::EventConfig cfg;
-    cfg.id = "ev";
-    cfg.availability_start_time = kAst;
-    cfg.start_number = 1;
-    cfg.segment_duration = kD;
-    cfg.dvr_window = 20s;
-    cfg.media_template =
-        config::SegmentTemplate::Compile("$RepresentationID$/$Number$.m4s").value();
-    cfg.init_template = config::SegmentTemplate::Compile("$RepresentationID$/init.mp4").value();
-    cfg.pipelines = {{"a", std::nullopt}, {"b", std::nullopt}};
-    cfg.hold_max_wait = 3s;
-    cfg.preferred_grace = 500ms;
-    cfg.ingest_ahead = 2;
-    cfg.manifest_max_age = 1s;
-    registry_.Apply({cfg});
+    registry_.Apply({EvConfig()});
     MakeService({});
   }
 
@@ -101,40 +48,14 @@ class OriginServiceTest : public ::testing::Test {
                                                scheduler_, options);
   }
 
-  // One PUT through BeginUpload → Append (in 1000-byte chunks) → Finish.
   Response Put(const std::string& pipeline, const std::string& path, const std::string& body,
-               std::vector<std::pair<std::string, std::string>> extra = {},
-               std::optional<uint64_t> content_length = std::nullopt) {
-    Request req;
-    req.method = "PUT";
-    req.target = "/ev/" + path;
-    req.headers = {{"X-Live-Pipeline", pipeline}};
-    for (auto& h : extra) req.headers.push_back(std::move(h));
-    req.remote = "127.0.0.1:5000";
-    req.content_length = content_length;
-    Response refusal;
-    auto sink = service_->BeginUpload(req, &refusal);
-    if (!sink) return refusal;
-    for (size_t off = 0; off < body.size(); off += 1000) {
-      if (!sink->Append(std::string_view(body).substr(off, 1000))) break;
-    }
-    return sink->Finish();
+               HeaderList extra = {}, std::optional<uint64_t> content_length = std::nullopt) {
+    return PutThrough(*service_, pipeline, path, body, std::move(extra), content_length);
   }
 
-  std::shared_ptr<Reply> Get(const std::string& path,
-                             std::vector<std::pair<std::string, std::string>> headers = {},
+  std::shared_ptr<Reply> Get(const std::string& path, HeaderList headers = {},
                              const std::string& method = "GET", const std::string& event = "ev") {
-    Request req;
-    req.method = method;
-    req.target = "/" + event + "/" + path;
-    req.headers = std::move(headers);
-    req.remote = "127.0.0.1:6000";
-    auto reply = std::make_shared<Reply>();
-    service_->Handle(std::move(req), [reply](Response r) {
-      ++reply->calls;
-      reply->response = std::move(r);
-    });
-    return reply;
+    return Call(*service_, method, "/" + event + "/" + path, std::move(headers));
   }
 
   // Puts segment `n` from both pipelines at its availability time (clock moves).

@@ -5,8 +5,8 @@
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
-#include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/live_timeline.h"
+#include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
 
@@ -31,12 +31,20 @@ TEST(RequestTargetTest, SplitsEventAndPath) {
 
 TEST(RequestTargetTest, RefusesEveryBadShapeWithAReason) {
   const std::pair<std::string, std::string> bad[] = {
-      {"demo/x", "absolute"},           {"/demo/../x", ".."},
-      {"/demo/./x", "'.'"},             {"/demo/%2E%2E/x", ".."},
-      {"/demo/a%00b", "NUL"},           {"/demo/a\x01" "b", "control"},
-      {"/demo//x", "empty"},            {"/demo/x/", "empty"},
-      {"/demo/a%2", "percent"},         {"/demo/a%g1", "percent"},
-      {"/demo/a\\b", "backslash"},      {"/" + std::string(1030, 'a'), "1024"},
+      {"demo/x", "absolute"},
+      {"/demo/../x", ".."},
+      {"/demo/./x", "'.'"},
+      {"/demo/%2E%2E/x", ".."},
+      {"/demo/a%00b", "NUL"},
+      {"/demo/a\x01"
+       "b",
+       "control"},
+      {"/demo//x", "empty"},
+      {"/demo/x/", "empty"},
+      {"/demo/a%2", "percent"},
+      {"/demo/a%g1", "percent"},
+      {"/demo/a\\b", "backslash"},
+      {"/" + std::string(1030, 'a'), "1024"},
       {"", "absolute"},
   };
   for (const auto& [target, why] : bad) {
@@ -72,14 +80,17 @@ TEST(PipelineAuthTest, BasicBearerAndRefusals) {
   EXPECT_EQ(bearer.pipeline, "b");
   EXPECT_EQ(IdentifyPipeline(e, Request{}).status, 401);
   EXPECT_EQ(IdentifyPipeline(e, WithHeader("X-Live-Pipeline", "a")).status, 401);
-  EXPECT_EQ(IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("a:tb"))).status,
-            403);
-  EXPECT_EQ(IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("c:ta"))).status,
-            403);
+  EXPECT_EQ(
+      IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("a:tb"))).status,
+      403);
+  EXPECT_EQ(
+      IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("c:ta"))).status,
+      403);
   EXPECT_EQ(IdentifyPipeline(e, WithHeader("Authorization", "Basic !!!")).status, 401);
   EXPECT_EQ(IdentifyPipeline(e, WithHeader("Authorization", "Digest x")).status, 401);
   EXPECT_EQ(IdentifyPipeline(e, WithHeader("Authorization", "Bearer t")).status, 403);
-  auto wrong = IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("a:secretX")));
+  auto wrong =
+      IdentifyPipeline(e, WithHeader("Authorization", "Basic " + Base64Encode("a:secretX")));
   EXPECT_EQ(wrong.message.find("secretX"), std::string::npos) << "tokens never appear in messages";
 }
 
@@ -88,9 +99,9 @@ TEST(PipelineAuthTest, TokenlessEvents) {
   EXPECT_EQ(IdentifyPipeline(two, WithHeader("X-Live-Pipeline", "b")).pipeline, "b");
   EXPECT_EQ(IdentifyPipeline(two, WithHeader("X-Live-Pipeline", "zz")).status, 403);
   EXPECT_EQ(IdentifyPipeline(two, Request{}).status, 401) << "several pipelines: must name one";
-  EXPECT_EQ(IdentifyPipeline(two, WithHeader("Authorization", "Basic " + Base64Encode("a:any")))
-                .pipeline,
-            "a");
+  EXPECT_EQ(
+      IdentifyPipeline(two, WithHeader("Authorization", "Basic " + Base64Encode("a:any"))).pipeline,
+      "a");
   const auto one = EventWith({{"only", std::nullopt}});
   auto anon = IdentifyPipeline(one, Request{});
   EXPECT_EQ(anon.status, 0);

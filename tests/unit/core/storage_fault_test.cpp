@@ -12,39 +12,25 @@
 #include <mutex>
 #include <sstream>
 
-#include "fmp4_fixtures.h"
-#include "manual_scheduler.h"
 #include "liveorigin/core/admin_service.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/core/scheduler.h"
 #include "liveorigin/storage/fault_injecting_segment_store.h"
 #include "liveorigin/storage/memory_segment_store.h"
+#include "manual_scheduler.h"
+#include "origin_harness.h"
 
 namespace liveorigin::core {
 namespace {
 
-using testing::Fixture;
-using testing::ManualScheduler;
-using testing::ShiftTfdt;
+using namespace liveorigin::testing;  // harness: Reply, kAst, Avail, Path, Seg, Put/Call
 
 using namespace std::chrono_literals;
 using Fault = storage::FaultInjectingSegmentStore::Fault;
 
 // ---------------------------------------------------------------------------
 // Test doubles and media helpers (as in origin_service_test.cpp).
-
-// A clean media segment for number `n` (the 1 s ffmpeg fixture moved so that
-// consecutive numbers continue each other's timeline). `variant` changes one
-// mdat byte: same timing, different bytes/ETag.
-std::string Seg(uint64_t n, int variant = 0) {
-  static const std::string base = Fixture("dash_video_1.m4s");
-  std::string s = ShiftTfdt(base, static_cast<int64_t>(n) * 12800);
-  if (variant) s.back() = static_cast<char>(s.back() ^ variant);
-  return s;
-}
-
-std::string Path(uint64_t n) { return "v/" + std::to_string(n) + ".m4s"; }
 
 // Byte equality without dumping binary bodies into the test log.
 ::testing::AssertionResult SameBytes(const std::string& got, const std::string& want) {
@@ -53,45 +39,10 @@ std::string Path(uint64_t n) { return "v/" + std::to_string(n) + ".m4s"; }
          << "bodies differ: " << got.size() << " bytes, expected " << want.size();
 }
 
-// The answer to one GET/HEAD, which may come later (held requests).
-struct Reply {
-  std::optional<Response> response;
-
-  bool done() const { return response.has_value(); }
-  int status() const { return response ? response->status : -1; }
-  std::string header(std::string_view name) const {
-    if (!response) return "<no response>";
-    auto h = response->Header(name);
-    return h ? std::string(*h) : std::string("<absent>");
-  }
-  std::string body() const { return response ? std::string(response->BodyView()) : ""; }
-};
-
-// ---------------------------------------------------------------------------
-// Event "ev": AST kAst, start_number 1, d = 2 s, so segment n is available at
-// kAst + 2n s; DVR 20 s, hold 3 s, grace 500 ms, ingest_ahead 2.
-
-const TimePoint kAst = TimePoint(1'700'000'000s);
-constexpr auto kD = 2s;
-
-TimePoint Avail(uint64_t n) { return kAst + kD * static_cast<int64_t>(n); }
-
 class StorageFaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    cfg_.id = "ev";
-    cfg_.availability_start_time = kAst;
-    cfg_.start_number = 1;
-    cfg_.segment_duration = kD;
-    cfg_.dvr_window = 20s;
-    cfg_.media_template =
-        config::SegmentTemplate::Compile("$RepresentationID$/$Number$.m4s").value();
-    cfg_.init_template = config::SegmentTemplate::Compile("$RepresentationID$/init.mp4").value();
-    cfg_.pipelines = {{"a", std::nullopt}, {"b", std::nullopt}};
-    cfg_.hold_max_wait = 3s;
-    cfg_.preferred_grace = 500ms;
-    cfg_.ingest_ahead = 2;
-    cfg_.manifest_max_age = 1s;
+    cfg_ = EvConfig();
     Start();
   }
 
@@ -118,41 +69,13 @@ class StorageFaultTest : public ::testing::Test {
                                             [] { return std::vector<std::string>{}; });
   }
 
-  // One PUT through BeginUpload → Append (in 1000-byte chunks) → Finish.
   Response Put(const std::string& pipeline, const std::string& path, const std::string& body) {
-    Request req;
-    req.method = "PUT";
-    req.target = "/ev/" + path;
-    req.headers = {{"X-Live-Pipeline", pipeline}};
-    req.remote = "127.0.0.1:5000";
-    Response refusal;
-    auto sink = service_->BeginUpload(req, &refusal);
-    if (!sink) return refusal;
-    for (size_t off = 0; off < body.size(); off += 1000) {
-      if (!sink->Append(std::string_view(body).substr(off, 1000))) break;
-    }
-    return sink->Finish();
+    return PutThrough(*service_, pipeline, path, body);
   }
-
   std::shared_ptr<Reply> Get(const std::string& path) {
-    Request req;
-    req.method = "GET";
-    req.target = "/ev/" + path;
-    req.remote = "127.0.0.1:6000";
-    auto reply = std::make_shared<Reply>();
-    service_->Handle(std::move(req), [reply](Response r) { reply->response = std::move(r); });
-    return reply;
+    return Call(*service_, "GET", "/ev/" + path);
   }
-
-  std::shared_ptr<Reply> Admin(const std::string& target) {
-    Request req;
-    req.method = "GET";
-    req.target = target;
-    req.remote = "127.0.0.1:7000";
-    auto reply = std::make_shared<Reply>();
-    admin_->Handle(std::move(req), [reply](Response r) { reply->response = std::move(r); });
-    return reply;
-  }
+  std::shared_ptr<Reply> Admin(const std::string& target) { return Call(*admin_, "GET", target); }
 
   // The value of `liveorigin_storage_errors_total{operation="<op>"}`, or -1.
   double StorageErrors(const std::string& op) {

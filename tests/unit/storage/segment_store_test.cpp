@@ -59,7 +59,11 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(StoreTest, PutThenGetReturnsSameBytesAndMetadata) {
-  const std::string body("\x00\x01" "binary" "\xff", 9);  // split: "\x01b" would be one escape
+  const std::string body(
+      "\x00\x01"
+      "binary"
+      "\xff",
+      9);  // split: "\x01b" would be one escape
   auto rec = Segment("v1", 7, "a");
   ASSERT_TRUE(store_->PutCandidate(rec, body).ok());
   auto got = store_->GetBody(rec.id);
@@ -90,7 +94,8 @@ TEST_P(StoreTest, PipelinesAreSeparateCandidatesAndReplaceTheirOwn) {
 }
 
 TEST_P(StoreTest, ScanOrdersSegmentsByNumberNotByText) {
-  for (uint64_t n : {10, 9, 100, 1}) ASSERT_TRUE(store_->PutCandidate(Segment("v", n, "a"), "x").ok());
+  for (uint64_t n : {10, 9, 100, 1})
+    ASSERT_TRUE(store_->PutCandidate(Segment("v", n, "a"), "x").ok());
   std::vector<uint64_t> numbers;
   for (auto& r : All()) numbers.push_back(*r.id.number);
   EXPECT_EQ(numbers, (std::vector<uint64_t>{1, 9, 10, 100}));
@@ -145,10 +150,12 @@ TEST(RocksDbStoreTest, DataSurvivesReopen) {
     ASSERT_TRUE(store.ok());
     EXPECT_EQ(**(*store)->GetBody(Segment("v1", 3, "a").id), "payload");
     int selections = 0;
-    ASSERT_TRUE((*store)->ForEachSelection([&](SelectionRecord&& s) {
-      EXPECT_EQ(s.etag, "e3");
-      ++selections;
-    }).ok());
+    ASSERT_TRUE((*store)
+                    ->ForEachSelection([&](SelectionRecord&& s) {
+                      EXPECT_EQ(s.etag, "e3");
+                      ++selections;
+                    })
+                    .ok());
     EXPECT_EQ(selections, 1);
   }
   fs::remove_all(dir);
