@@ -64,14 +64,15 @@ for t in "${TARGETS[@]}"; do
   "$BUILD/tests/fuzz/${t}_fuzz" "${args[@]}" "$work/corpus" >"$work/log" 2>&1 || rc=$?
 
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$work/log" | grep -o '[0-9]*$' || true)"
-  echo "$t: ${execs:-?} executions, corpus $(ls "$work/corpus" | wc -l) files, exit code $rc"
+  cov="$(grep -oE '^#[0-9]+.* cov: [0-9]+ ft: [0-9]+' "$work/log" | tail -1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' || true)"
+  echo "$t: ${execs:-?} executions, ${cov:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) files, exit code $rc"
   shopt -s nullglob
   artifacts=("$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* "$work"/slow-unit-*)
   shopt -u nullglob
   if [[ $rc -ne 0 || ${#artifacts[@]} -gt 0 ]]; then
     failed=1
     echo "$t: FAILED; log and inputs kept in $work"
-    grep -E 'ERROR|SUMMARY|runtime error|deadly signal' "$work/log" | head -20 || true
+    grep -E 'ERROR|SUMMARY|runtime error|deadly signal|invariant failed' "$work/log" | head -20 || true
     for a in "${artifacts[@]}"; do echo "  artifact: $a"; done
   else
     rm -rf "$work"

@@ -19,7 +19,11 @@ AdminService::AdminService(EventRegistry& registry, storage::SegmentStore& store
       reload_(std::move(reload)),
       token_(std::move(token)) {}
 
-void AdminService::Handle(Request request, Respond respond) { respond(Route(request)); }
+void AdminService::Handle(Request request, Respond respond) {
+  Response r = Route(request);
+  if (request.method == "HEAD") r.ToHeadResponse();
+  respond(std::move(r));
+}
 
 std::unique_ptr<UploadSink> AdminService::BeginUpload(const Request& request, Response* refusal) {
   *refusal = Response::Error(405, "method_not_allowed", "the admin listener accepts no PUT");
@@ -34,14 +38,7 @@ Response AdminService::Route(const Request& request) {
   const std::string& rest = target->path;
   const bool get = request.method == "GET" || request.method == "HEAD";
 
-  auto finish = [&](Response r) {
-    if (request.method == "HEAD") {
-      r.head_length = r.length;
-      r.body.reset();
-      r.length = 0;
-    }
-    return r;
-  };
+  auto finish = [](Response r) { return r; };  // HEAD is handled once, in Handle
 
   if (first == "healthz" && rest.empty() && get) {
     Response r;

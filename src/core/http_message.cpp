@@ -57,6 +57,13 @@ std::string_view Response::BodyView() const {
   return std::string_view(*body).substr(offset, length);
 }
 
+void Response::ToHeadResponse() {
+  if (!head_length) head_length = length;
+  body.reset();
+  offset = 0;
+  length = 0;
+}
+
 Response Response::Error(int status, std::string_view code, std::string_view message) {
   nlohmann::json j = {{"error", code}, {"message", message}};
   Response r;

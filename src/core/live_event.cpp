@@ -350,8 +350,9 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
         // Log changes of the serving pipeline per rendition, not every segment.
         std::string& last = last_served_[address.rendition];
         uint64_t suppressed = 0;
+        static LogLimiter failover_limiter(3, std::chrono::seconds(60));
         if (last != chosen &&
-            LogLimiter::Shared().Allow(config_->id + "|failover|" + chosen, &suppressed)) {
+            failover_limiter.Allow(config_->id + "|" + address.rendition, &suppressed)) {
           if (chosen == order.front()) {
             if (!last.empty()) {
               spdlog::info("event {}: rendition {} is served from {} again (from segment {})",

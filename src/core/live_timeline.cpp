@@ -11,8 +11,18 @@ LiveTimeline::LiveTimeline(const config::EventConfig& event)
       dvr_segments_(std::max<uint64_t>(1, event.dvr_window.count() / d_.count())) {}
 
 TimePoint LiveTimeline::AvailabilityTime(uint64_t number) const {
-  const int64_t index = static_cast<int64_t>(number) - static_cast<int64_t>(start_);
-  return ast_ + d_ * (index + 1);
+  // Numbers come from request paths and may be absurd: saturate instead of
+  // overflowing (time_point counts nanoseconds in 64 bits, about ±292 years).
+  if (number < start_) {
+    const uint64_t before = start_ - number;
+    const auto headroom = std::chrono::duration_cast<Millis>(ast_ - TimePoint::min()).count();
+    if (before - 1 >= static_cast<uint64_t>(headroom / d_.count())) return TimePoint::min();
+    return ast_ - d_ * static_cast<int64_t>(before - 1);
+  }
+  const uint64_t k = number - start_ + 1;
+  const auto headroom = std::chrono::duration_cast<Millis>(TimePoint::max() - ast_).count();
+  if (k > static_cast<uint64_t>(headroom / d_.count())) return TimePoint::max();
+  return ast_ + d_ * static_cast<int64_t>(k);
 }
 
 std::optional<uint64_t> LiveTimeline::LiveEdge(TimePoint now) const {

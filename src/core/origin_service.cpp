@@ -276,8 +276,10 @@ OriginService::~OriginService() = default;
 void OriginService::Handle(Request request, Respond respond) {
   if (request.method == "GET" || request.method == "HEAD") {
     ++inflight_;
-    HandleGet(std::move(request), [this, respond = std::move(respond)](Response r) {
+    const bool head = request.method == "HEAD";
+    HandleGet(std::move(request), [this, head, respond = std::move(respond)](Response r) {
       --inflight_;
+      if (head) r.ToHeadResponse();
       respond(std::move(r));
     });
     return;

@@ -282,6 +282,9 @@ void HttpSession::Respond(core::Response r) {
   res->set(bhttp::field::server, "liveorigin");
   res->set(bhttp::field::date, HttpDateNow());
   for (auto& [name, value] : r.headers) res->insert(name, value);
+  // A HEAD never carries a body, whatever the handler answered: stray bytes
+  // would be read as the next response on a keep-alive connection.
+  if (request_.method == "HEAD") r.ToHeadResponse();
   const bool no_body = r.status < 200 || r.status == 204 || r.status == 304;
   if (!no_body) {
     res->content_length(r.head_length ? *r.head_length : r.length);

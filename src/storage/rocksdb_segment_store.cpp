@@ -86,8 +86,10 @@ Result<std::unique_ptr<RocksDbSegmentStore>> RocksDbSegmentStore::Open(
   rocksdb::ColumnFamilyOptions body_options;
   body_options.enable_blob_files = true;
   body_options.min_blob_size = 4096;
-  body_options.enable_blob_garbage_collection = true;
-  body_options.blob_garbage_collection_age_cutoff = 0.5;
+  // No blob GC: segments die whole through retention's range deletes, and a
+  // blob file is dropped once no SST references it. GC only rewrote data that
+  // was about to be deleted (about 30% of the CPU under a 600 PUT/s soak).
+  body_options.enable_blob_garbage_collection = false;
   body_options.write_buffer_size = 64 << 20;
 
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {

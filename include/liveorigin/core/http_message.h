@@ -43,6 +43,8 @@ struct Response {
   void SetBody(std::string text, std::string content_type);
   void SetBody(Body body, uint64_t offset, uint64_t length);
   std::string_view BodyView() const;
+  // The answer to a HEAD: announces the length a GET would get, sends no body.
+  void ToHeadResponse();
 
   // {"error": code, "message": message} with the given status.
   static Response Error(int status, std::string_view code, std::string_view message);
