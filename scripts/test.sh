@@ -19,7 +19,7 @@ run_preset() {
   local env=()
   case "$p" in
     asan) env=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1) ;;
-    tsan) env=(TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1") ;;
+    tsan) env=(TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp") ;;
   esac
   (cd "build/$p" && env "${env[@]}" ctest --output-on-failure -j 2 --timeout 600)
 }

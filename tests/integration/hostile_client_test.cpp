@@ -148,13 +148,11 @@ TEST_F(HostileClientTest, SlowlorisConnectionsDoNotStarveRealClientsAndAreReclai
   }
   EXPECT_GT(rounds, 5);
   // idle_timeout bounds a request head: every trickling connection is reclaimed.
-  std::this_thread::sleep_for(1000ms);
-  int closed = 0;
-  for (auto& s : slow) closed += s->PeerClosed(10ms) ? 1 : 0;
-  EXPECT_EQ(closed, kSlow);
-  auto m = daemon_->Admin("/metrics");
-  EXPECT_NE(m->body.find("liveorigin_open_connections 1\n"), std::string::npos)
+  EXPECT_TRUE(daemon_->WaitForAdmin("/metrics", "\nliveorigin_open_connections 1\n"))
       << "only the normal client is left";
+  int closed = 0;
+  for (auto& s : slow) closed += s->PeerClosed(1000ms) ? 1 : 0;
+  EXPECT_EQ(closed, kSlow);
 }
 
 TEST_F(HostileClientTest, MaxConnectionsRefusesTheExcessOnly) {
@@ -164,7 +162,7 @@ TEST_F(HostileClientTest, MaxConnectionsRefusesTheExcessOnly) {
     held.push_back(std::make_unique<HttpClient>("127.0.0.1", daemon_->port()));
     ASSERT_TRUE(held.back()->Connect());
   }
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(daemon_->WaitForAdmin("/metrics", "\nliveorigin_open_connections 20\n"));
   HttpClient extra("127.0.0.1", daemon_->port());
   auto refused = extra.Request("GET", "/h/x.mpd");
   ASSERT_TRUE(refused);

@@ -51,12 +51,7 @@ TEST_F(LiveEdgeTest, OnePutReleasesTwoHundredHeldGets) {
     ASSERT_TRUE(clients.back()->Connect());
     ASSERT_TRUE(clients.back()->SendRaw("GET " + Seg(next) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   }
-  std::this_thread::sleep_for(50ms);  // let every GET reach the hold
-  auto held = daemon_->Admin("/metrics");
-  ASSERT_TRUE(held);
-  EXPECT_NE(held->body.find("liveorigin_held_requests " + std::to_string(kClients)),
-            std::string::npos)
-      << "all requests are held before the PUT";
+  ASSERT_TRUE(daemon_->WaitForHeld(kClients)) << "all requests are held before the PUT";
   const std::string body = RandomBytes(64 * 1024, 7);
   auto put = daemon_->Put(Seg(next), body, kA);
   const auto put_done = Clock::now();
@@ -120,10 +115,9 @@ TEST_F(LiveEdgeTest, RetentionDeletesSegmentsThatLeftTheWindow) {
   auto before = daemon_->Admin("/admin/events/fast");
   ASSERT_TRUE(before);
   EXPECT_NE(before->body.find("\"segments\": 3"), std::string::npos) << before->body;
-  // DVR window 2 s plus one segment of grace, retention runs every second.
-  std::this_thread::sleep_for(4s);
-  auto after = daemon_->Admin("/admin/events/fast");
-  EXPECT_NE(after->body.find("\"segments\": 0"), std::string::npos) << after->body;
+  // DVR window 2 s plus one segment of grace; retention runs every second.
+  EXPECT_TRUE(daemon_->WaitForAdmin("/admin/events/fast", "\"segments\": 0", 15s))
+      << daemon_->Admin("/admin/events/fast")->body;
   EXPECT_EQ(daemon_->Get(Seg(first))->status, 410);
   // The keys are gone from the store, not just from memory: a restart restores nothing.
   daemon_->Kill();
@@ -143,7 +137,7 @@ TEST_F(LiveEdgeTest, SheddingKeepsTheLiveEdgeServed) {
     ASSERT_TRUE(held.back()->Connect());
     ASSERT_TRUE(held.back()->SendRaw("GET " + Seg(edge + 1) + " HTTP/1.1\r\nHost: x\r\n\r\n"));
   }
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(daemon_->WaitForHeld(8));
   auto old = daemon_->Get(Seg(edge - 6));
   ASSERT_TRUE(old);
   EXPECT_EQ(old->status, 503);

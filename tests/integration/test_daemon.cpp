@@ -249,6 +249,22 @@ std::optional<HttpResponse> TestDaemon::Admin(const std::string& target,
   return c.Request(method, target);
 }
 
+bool TestDaemon::WaitForHeld(int n, std::chrono::milliseconds timeout) {
+  return WaitForAdmin("/metrics", "\nliveorigin_held_requests " + std::to_string(n) + "\n",
+                      timeout);
+}
+
+bool TestDaemon::WaitForAdmin(const std::string& target, const std::string& text,
+                              std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = Admin(target);
+    if (r && r->body.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 std::string BasicAuth(const std::string& user, const std::string& pass) {
   return "Basic " + Base64Encode(user + ":" + pass);
 }

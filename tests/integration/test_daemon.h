@@ -89,6 +89,12 @@ class TestDaemon {
       const std::string& target, const std::string& body,
       const std::vector<std::pair<std::string, std::string>>& headers = {}, bool chunked = false);
   std::optional<HttpResponse> Admin(const std::string& target, const std::string& method = "GET");
+  // Polls /metrics until the gauge liveorigin_held_requests reaches `n` (true)
+  // or `timeout` passes (false). No fixed sleeps: slow machines wait longer.
+  bool WaitForHeld(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Polls `target` on the admin port until its body contains `text`.
+  bool WaitForAdmin(const std::string& target, const std::string& text,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
 
  private:
   std::filesystem::path dir_;
