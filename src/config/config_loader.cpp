@@ -510,7 +510,7 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
   std::map<std::string, Field> f;
   r->ReadMap(field.value, "limits.",
              {"max_object_size", "max_header_size", "idle_timeout", "max_connections",
-              "max_held_requests", "max_inflight_requests"},
+              "max_held_requests", "max_inflight_requests", "min_free_disk"},
              &f);
   auto positive_size = [r](const Field& x) -> std::optional<uint64_t> {
     auto v = r->Size(x);
@@ -542,6 +542,7 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
   Assign(f, "max_held_requests", &limits->max_held_requests,
          [r](const Field& x) { return r->Unsigned(x, kMaxUint32); });
   Assign(f, "max_inflight_requests", &limits->max_inflight_requests, positive_count);
+  Assign(f, "min_free_disk", &limits->min_free_disk, [r](const Field& x) { return r->Size(x); });
 }
 
 void ParseLog(const Field& field, DocumentReader* r, LogConfig* log) {

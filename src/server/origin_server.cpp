@@ -104,7 +104,8 @@ OriginServer::~OriginServer() {
 int OriginServer::Start() {
   Impl& s = *impl_;
   const config::ServerConfig& cfg = s.snapshot->server;
-  auto opened = storage::RocksDbSegmentStore::Open({cfg.data_dir, cfg.sync_writes});
+  auto opened = storage::RocksDbSegmentStore::Open(
+      {cfg.data_dir, cfg.sync_writes, cfg.limits.min_free_disk});
   if (!opened.ok()) {
     spdlog::critical(
         "{}; check that data_dir exists, is writable and not used by another "

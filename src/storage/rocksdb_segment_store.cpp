@@ -5,6 +5,10 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
+#include <atomic>
+#include <chrono>
 #include <mutex>
 
 #include "record_codec.h"
@@ -44,6 +48,12 @@ struct RocksDbSegmentStore::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;    // "default"; destroyed in ~Impl
   rocksdb::ColumnFamilyHandle* bodies = nullptr;  // "bodies"; destroyed in ~Impl
   rocksdb::WriteOptions write_options;
+  std::string path;
+  uint64_t min_free_bytes = 0;
+  // Free bytes on the data filesystem, refreshed at most every 20 ms; writes
+  // in between subtract what they add.
+  std::atomic<int64_t> free_estimate{INT64_MAX};
+  std::atomic<int64_t> free_checked_ns{0};
   mutable std::mutex health_mu;
   Status last_write_error;  // GUARDED_BY(health_mu)
 
@@ -52,6 +62,30 @@ struct RocksDbSegmentStore::Impl {
     std::lock_guard lock(health_mu);
     last_write_error = st;
     return st;
+  }
+
+  // NoSpace when writing `bytes` would leave less than min_free_bytes free.
+  Status CheckSpace(uint64_t bytes) {
+    if (min_free_bytes == 0) return Status::Ok();
+    const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (now - free_checked_ns.load() > 20'000'000) {
+      struct statvfs fs {};
+      if (::statvfs(path.c_str(), &fs) == 0) {
+        free_estimate.store(static_cast<int64_t>(fs.f_bavail) * static_cast<int64_t>(fs.f_frsize));
+      }
+      free_checked_ns.store(now);
+    }
+    const int64_t free = free_estimate.load();
+    if (free < static_cast<int64_t>(min_free_bytes + bytes)) {
+      Status st = Status::NoSpace("data_dir " + path + " has " + std::to_string(free >> 20) +
+                                  " MiB free, below limits.min_free_disk (" +
+                                  std::to_string(min_free_bytes >> 20) + " MiB) plus the object");
+      std::lock_guard lock(health_mu);
+      last_write_error = st;
+      return st;
+    }
+    free_estimate.fetch_sub(static_cast<int64_t>(bytes) * 2);  // WAL + memtable flush
+    return Status::Ok();
   }
 
   ~Impl() {
@@ -105,10 +139,13 @@ Result<std::unique_ptr<RocksDbSegmentStore>> RocksDbSegmentStore::Open(
   impl->meta = handles[0];
   impl->bodies = handles[1];
   impl->write_options.sync = options.sync_writes;
+  impl->path = options.path.string();
+  impl->min_free_bytes = options.min_free_bytes;
   return std::unique_ptr<RocksDbSegmentStore>(new RocksDbSegmentStore(std::move(impl)));
 }
 
 Status RocksDbSegmentStore::PutCandidate(const CandidateRecord& record, std::string_view body) {
+  if (Status st = impl_->CheckSpace(body.size() + 4096); !st.ok()) return st;
   const std::string key = keys::CandidateKey(record.id);
   rocksdb::WriteBatch batch;
   batch.Put(impl_->bodies, key, rocksdb::Slice(body.data(), body.size()));
@@ -139,6 +176,7 @@ Status RocksDbSegmentStore::ForEachCandidate(const std::function<void(CandidateR
 }
 
 Status RocksDbSegmentStore::PutSelection(const SelectionRecord& selection) {
+  if (Status st = impl_->CheckSpace(4096); !st.ok()) return st;
   return impl_->NoteWrite(
       impl_->db->Put(impl_->write_options, impl_->meta,
                      keys::SelectionKey(selection.event, selection.rendition, selection.number),
@@ -179,8 +217,21 @@ Status RocksDbSegmentStore::DeleteObject(std::string_view event, std::string_vie
 }
 
 Status RocksDbSegmentStore::Health() const {
-  std::lock_guard lock(impl_->health_mu);
-  return impl_->last_write_error;
+  Status last;
+  {
+    std::lock_guard lock(impl_->health_mu);
+    last = impl_->last_write_error;
+  }
+  // A refusal for lack of space ends when space comes back (twice the reserve,
+  // so readiness does not flap at the threshold), even before the next write.
+  if (last.IsNoSpace() && impl_->min_free_bytes) {
+    struct statvfs fs {};
+    if (::statvfs(impl_->path.c_str(), &fs) == 0 &&
+        static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize >= 2 * impl_->min_free_bytes) {
+      return Status::Ok();
+    }
+  }
+  return last;
 }
 
 Status RocksDbSegmentStore::Flush() {

@@ -31,6 +31,9 @@ struct Limits {
   uint32_t max_connections = 10000;        // concurrent connections on the main listener
   uint32_t max_held_requests = 100000;     // concurrent held GETs, all events; beyond: 503
   uint32_t max_inflight_requests = 20000;  // above this, GETs far behind the live edge are shed
+  // PUTs are refused with 507 while data_dir's filesystem has less free space
+  // than this (plus the object): the store never runs into a full disk. 0 = off.
+  uint64_t min_free_disk = 256ull << 20;  // 256MiB
 };
 
 struct LogConfig {

@@ -17,6 +17,10 @@ namespace liveorigin::storage {
 struct RocksDbOptions {
   std::filesystem::path path;
   bool sync_writes = false;  // fsync the WAL before a write returns
+  // Writes are refused with NoSpace while the filesystem holding `path` has
+  // less free space than this plus the value: RocksDB (as packaged) aborts on
+  // an out-of-space error inside its log writer, so it must never meet one.
+  uint64_t min_free_bytes = 256ull << 20;
 };
 
 class RocksDbSegmentStore final : public SegmentStore {

@@ -161,6 +161,29 @@ TEST(RocksDbStoreTest, DataSurvivesReopen) {
   fs::remove_all(dir);
 }
 
+TEST(RocksDbStoreTest, RefusesWritesBelowTheFreeSpaceReserveInsteadOfFillingTheDisk) {
+  const fs::path dir = TempDir("reserve");
+  {
+    // A reserve larger than any disk: every write is refused before RocksDB sees it.
+    auto store = RocksDbSegmentStore::Open({dir, false, uint64_t{1} << 62});
+    ASSERT_TRUE(store.ok());
+    Status st = (*store)->PutCandidate(Segment("v1", 1, "a"), "payload");
+    ASSERT_FALSE(st.ok());
+    EXPECT_TRUE(st.IsNoSpace()) << st.ToString();
+    EXPECT_NE(st.message().find("min_free_disk"), std::string::npos) << st.ToString();
+    EXPECT_TRUE((*store)->Health().IsNoSpace()) << "readiness reports it";
+    EXPECT_TRUE((*store)->GetBody(Segment("v1", 1, "a").id).status().IsNotFound())
+        << "nothing half-written";
+  }
+  {
+    auto store = RocksDbSegmentStore::Open({dir, false, 1 << 20});
+    ASSERT_TRUE(store.ok());
+    EXPECT_TRUE((*store)->PutCandidate(Segment("v1", 1, "a"), "payload").ok());
+    EXPECT_TRUE((*store)->Health().ok());
+  }
+  fs::remove_all(dir);
+}
+
 TEST(RocksDbStoreTest, OpenFailsWithClearErrorOnUnusablePath) {
   auto store = RocksDbSegmentStore::Open({"/proc/liveorigin-cannot-create", false});
   ASSERT_FALSE(store.ok());
