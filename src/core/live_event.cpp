@@ -477,12 +477,14 @@ void LiveEvent::RestoreSelection(const storage::SelectionRecord& selection) {
   ++pipelines_[selection.pipeline].selections;
 }
 
-std::vector<std::string> LiveEvent::ForgetSegmentsBefore(uint64_t first_kept) {
+std::vector<std::string> LiveEvent::ForgetSegmentsBefore(uint64_t first_kept, size_t min_batch) {
   std::lock_guard lock(mu_);
   std::vector<std::string> out;
   for (auto& [id, r] : renditions_) {
     const auto end = r.segments.lower_bound(first_kept);
-    if (end == r.segments.begin()) continue;  // nothing aged out: no store write
+    size_t aged = 0;
+    for (auto it = r.segments.begin(); it != end && aged < min_batch; ++it) ++aged;
+    if (aged == 0 || aged < min_batch) continue;  // not enough aged out: no store write yet
     r.segments.erase(r.segments.begin(), end);
     out.push_back(id);
   }

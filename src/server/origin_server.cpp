@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -104,8 +105,8 @@ OriginServer::~OriginServer() {
 int OriginServer::Start() {
   Impl& s = *impl_;
   const config::ServerConfig& cfg = s.snapshot->server;
-  auto opened = storage::RocksDbSegmentStore::Open(
-      {cfg.data_dir, cfg.sync_writes, cfg.limits.min_free_disk});
+  auto opened =
+      storage::RocksDbSegmentStore::Open({cfg.data_dir, cfg.sync_writes, cfg.limits.min_free_disk});
   if (!opened.ok()) {
     spdlog::critical(
         "{}; check that data_dir exists, is writable and not used by another "
@@ -253,8 +254,11 @@ void OriginServer::Impl::RunRetentionOnce() {
     const uint64_t first = tl.FirstInWindow(now);
     if (first <= tl.start_number() + 1) return;
     const uint64_t first_kept = first - 1;
+    // One range delete per ~30 aged segments (or a tenth of the window) per
+    // rendition: range tombstones cost RocksDB at every flush until compacted.
+    const size_t batch = retired ? 1 : std::clamp<size_t>(tl.DvrSegments() / 10, 1, 30);
     std::vector<std::string> renditions;
-    if (event) renditions = event->ForgetSegmentsBefore(first_kept);
+    if (event) renditions = event->ForgetSegmentsBefore(first_kept, batch);
     for (const auto& r : renditions) {
       Status st = store->DeleteSegmentsBefore(cfg->id, r, first_kept);
       if (!st.ok()) {
@@ -345,8 +349,8 @@ int OriginServer::Run() {
   s.ioc.run();
   for (auto& t : pool) t.join();
 
-  if (Status st = s.store->Flush(); !st.ok()) {
-    spdlog::error("flush on shutdown failed: {}", st.ToString());
+  if (Status st = s.store->SyncWal(); !st.ok()) {
+    spdlog::error("syncing the write-ahead log on shutdown failed: {}", st.ToString());
   }
   spdlog::info("stopped cleanly");
   return kExitOk;

@@ -234,6 +234,10 @@ Status RocksDbSegmentStore::Health() const {
   return last;
 }
 
+Status RocksDbSegmentStore::SyncWal() {
+  return FromRocks(impl_->db->FlushWAL(/*sync=*/true), "sync WAL");
+}
+
 Status RocksDbSegmentStore::Flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;

@@ -107,9 +107,10 @@ class LiveEvent {
   void Restore(storage::CandidateRecord record, const Body& init_body);
   void RestoreSelection(const storage::SelectionRecord& selection);
 
-  // Retention: forgets segments below `first_kept` in every rendition and
-  // returns the renditions that had any (the caller deletes them from the store).
-  std::vector<std::string> ForgetSegmentsBefore(uint64_t first_kept);
+  // Retention: in every rendition with at least `min_batch` segments below
+  // `first_kept`, forgets them and returns the rendition (the caller deletes the
+  // range from the store). Batching keeps range tombstones few.
+  std::vector<std::string> ForgetSegmentsBefore(uint64_t first_kept, size_t min_batch = 1);
   // Retention of non-segment objects (manifests, captions...) that no pipeline
   // rewrote since `cutoff`; init segments are kept unless `include_init`.
   // Returns the forgotten paths (the caller deletes them from the store).

@@ -39,8 +39,11 @@ class RocksDbSegmentStore final : public SegmentStore {
   Status DeleteObject(std::string_view event, std::string_view path) override;
   Status Health() const override;
 
-  // Flushes memtables and the WAL (used on clean shutdown).
+  // Flushes memtables and the WAL.
   Status Flush();
+  // Writes and fsyncs the WAL (clean shutdown: everything acknowledged is on
+  // disk; the memtables are rebuilt from the WAL at the next start).
+  Status SyncWal();
 
  private:
   struct Impl;

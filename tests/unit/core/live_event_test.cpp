@@ -210,6 +210,8 @@ TEST_F(LiveEventTest, RetentionForgetsOnlyWhatAgedOut) {
   Put("a", "manifest.mpd", "<MPD/>", TimePoint(2s));
   Put("a", "manifest.mpd", "<MPD v2/>", TimePoint(50s));  // rewritten: stays
   EXPECT_TRUE(event_->ForgetSegmentsBefore(1).empty()) << "nothing below 1: no store write";
+  EXPECT_TRUE(event_->ForgetSegmentsBefore(2, /*min_batch=*/2).empty())
+      << "one aged segment is below the batch: no store write yet";
   EXPECT_EQ(event_->ForgetSegmentsBefore(2), std::vector<std::string>{"v"});
   EXPECT_TRUE(event_->ForgetSegmentsBefore(2).empty()) << "already forgotten";
   EXPECT_FALSE(event_->HasAnyCandidate(*event_->Classify("v/1.m4s")));
