@@ -121,6 +121,24 @@ Result<SegmentTemplate> SegmentTemplate::Compile(std::string_view pattern) {
     last_was_variable = true;
     last_variable = token;
   }
+  // "$Number$2$RepresentationID$" cannot be split: the digit could belong to
+  // the number or start the literal, and the variable after absorbs the rest.
+  // (With only fixed text after it, as in "$Number$00.m4s", the split is unique.)
+  for (size_t i = 0; i + 2 < t.parts_.size(); ++i) {
+    const Part& next = t.parts_[i + 1];
+    bool variable_later = false;
+    for (size_t j = i + 2; j < t.parts_.size(); ++j) {
+      variable_later = variable_later || t.parts_[j].kind != Kind::kLiteral;
+    }
+    if (t.parts_[i].kind == Kind::kNumber && next.kind == Kind::kLiteral && variable_later &&
+        !next.literal.empty() && next.literal[0] >= '0' && next.literal[0] <= '9') {
+      return Status::InvalidArgument("'$Number$' is directly followed by the digit '" +
+                                     next.literal.substr(0, 1) + "' in template '" +
+                                     std::string(pattern) +
+                                     "': the end of the number is ambiguous; put a non-digit "
+                                     "character after it");
+    }
+  }
   return t;
 }
 

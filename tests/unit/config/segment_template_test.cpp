@@ -212,5 +212,16 @@ TEST(SegmentTemplateTest, EmptyAndAbsoluteTemplatesAreErrors) {
   ExpectCompileError("/$Number$.m4s", "relative");
 }
 
+// Found by fuzzing: "$Number$2$RepresentationID$.m4s" rendered ("v1", 42) as
+// "422v1.m4s", which matched back as ("2v1", 4).
+TEST(SegmentTemplateTest, DigitRightAfterNumberIsRefusedAsAmbiguous) {
+  auto bad = SegmentTemplate::Compile("$Number$2$RepresentationID$.m4s");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("ambiguous"), std::string::npos);
+  EXPECT_FALSE(SegmentTemplate::Compile("$Number%05d$0-$RepresentationID$.m4s").ok());
+  EXPECT_TRUE(SegmentTemplate::Compile("seg$Number%05d$0.m4s").ok()) << "fixed text only: unique";
+  EXPECT_TRUE(SegmentTemplate::Compile("$Number$_2$RepresentationID$.m4s").ok());
+}
+
 }  // namespace
 }  // namespace liveorigin::config
