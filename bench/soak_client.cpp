@@ -28,12 +28,13 @@
 // Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
-#include <boost/asio.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <boost/asio.hpp>
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cinttypes>
 #include <cmath>
@@ -44,14 +45,13 @@
 #include <fstream>
 #include <functional>
 #include <map>
-#include <atomic>
 #include <memory>
-#include <thread>
 #include <optional>
 #include <queue>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace net = boost::asio;
@@ -73,8 +73,7 @@ struct Options {
   double minutes = 10;
   int events = 100;
   std::string event_prefix = "e";
-  std::vector<std::pair<std::string, std::string>> pipelines = {{"a", "token-a"},
-                                                                {"b", "token-b"}};
+  std::vector<std::pair<std::string, std::string>> pipelines = {{"a", "token-a"}, {"b", "token-b"}};
   std::vector<double> video_kib = {8, 16, 32, 64, 96};
   std::vector<double> audio_kib = {8};
   double size_jitter = 0.10;
@@ -131,14 +130,22 @@ Options Parse(int argc, char** argv) {
       Usage(argv[0], "missing value for " + k);
     }
     try {
-      if (k == "--port") o.port = static_cast<uint16_t>(std::stoi(v));
-      else if (k == "--admin-port") o.admin_port = static_cast<uint16_t>(std::stoi(v));
-      else if (k == "--pid") o.pid = std::stoi(v);
-      else if (k == "--data-dir") o.data_dir = v;
-      else if (k == "--fixtures") o.fixtures = v;
-      else if (k == "--minutes") o.minutes = std::stod(v);
-      else if (k == "--events") o.events = std::stoi(v);
-      else if (k == "--event-prefix") o.event_prefix = v;
+      if (k == "--port")
+        o.port = static_cast<uint16_t>(std::stoi(v));
+      else if (k == "--admin-port")
+        o.admin_port = static_cast<uint16_t>(std::stoi(v));
+      else if (k == "--pid")
+        o.pid = std::stoi(v);
+      else if (k == "--data-dir")
+        o.data_dir = v;
+      else if (k == "--fixtures")
+        o.fixtures = v;
+      else if (k == "--minutes")
+        o.minutes = std::stod(v);
+      else if (k == "--events")
+        o.events = std::stoi(v);
+      else if (k == "--event-prefix")
+        o.event_prefix = v;
       else if (k == "--pipelines") {
         o.pipelines.clear();
         for (const auto& p : Split(v, ',')) {
@@ -146,19 +153,32 @@ Options Parse(int argc, char** argv) {
           if (c == std::string::npos) Usage(argv[0], "--pipelines wants id:token,...");
           o.pipelines.emplace_back(p.substr(0, c), p.substr(c + 1));
         }
-      } else if (k == "--video-kib") o.video_kib = Doubles(v);
-      else if (k == "--audio-kib") o.audio_kib = Doubles(v);
-      else if (k == "--size-jitter") o.size_jitter = std::stod(v);
-      else if (k == "--connections") o.connections = std::stoi(v);
-      else if (k == "--gets") o.gets = std::stoi(v);
-      else if (k == "--get-rate") o.get_rate = std::stod(v);
-      else if (k == "--segment-ms") o.segment_ms = std::stoi(v);
-      else if (k == "--spread-ms") o.spread_ms = std::stoi(v);
-      else if (k == "--edge-ahead-ms") o.edge_ahead_ms = std::stoi(v);
-      else if (k == "--report-s") o.report_s = std::stoi(v);
-      else if (k == "--timeout-s") o.timeout_s = std::stoi(v);
-      else if (k == "--seed") o.seed = std::stoull(v);
-      else Usage(argv[0], "unknown option " + k);
+      } else if (k == "--video-kib")
+        o.video_kib = Doubles(v);
+      else if (k == "--audio-kib")
+        o.audio_kib = Doubles(v);
+      else if (k == "--size-jitter")
+        o.size_jitter = std::stod(v);
+      else if (k == "--connections")
+        o.connections = std::stoi(v);
+      else if (k == "--gets")
+        o.gets = std::stoi(v);
+      else if (k == "--get-rate")
+        o.get_rate = std::stod(v);
+      else if (k == "--segment-ms")
+        o.segment_ms = std::stoi(v);
+      else if (k == "--spread-ms")
+        o.spread_ms = std::stoi(v);
+      else if (k == "--edge-ahead-ms")
+        o.edge_ahead_ms = std::stoi(v);
+      else if (k == "--report-s")
+        o.report_s = std::stoi(v);
+      else if (k == "--timeout-s")
+        o.timeout_s = std::stoi(v);
+      else if (k == "--seed")
+        o.seed = std::stoull(v);
+      else
+        Usage(argv[0], "unknown option " + k);
     } catch (const std::exception&) {
       Usage(argv[0], "bad value for " + k + ": " + v);
     }
@@ -234,7 +254,7 @@ class Histogram {
     const uint64_t lo = (static_cast<uint64_t>(kSub + (i - kSub) % kSub)) << shift;
     return static_cast<double>(lo) + static_cast<double>(1ull << shift) / 2.0;
   }
-  std::array<uint64_t, kSub * (64 - kSubBits + 1)> buckets_{};
+  std::array<uint64_t, kSub*(64 - kSubBits + 1)> buckets_{};
   uint64_t count_ = 0;
   uint64_t max_ = 0;
 };
@@ -294,7 +314,8 @@ void Put64(uint8_t* p, uint64_t v) {
 // Finds the first box of `type` below [begin, end) descending into containers.
 std::optional<size_t> FindBox(const std::vector<uint8_t>& b, size_t begin, size_t end,
                               const char* type) {
-  static const char* containers[] = {"moov", "trak", "mdia", "minf", "stbl", "moof", "traf", "mvex"};
+  static const char* containers[] = {"moov", "trak", "mdia", "minf",
+                                     "stbl", "moof", "traf", "mvex"};
   size_t off = begin;
   while (off + 8 <= end) {
     const uint32_t size = Get32(&b[off]);
@@ -554,7 +575,8 @@ double RssMiB(int pid, const char* field = "VmRSS:") {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind(field, 0) == 0) return std::strtod(line.c_str() + std::strlen(field), nullptr) / 1024.0;
+    if (line.rfind(field, 0) == 0)
+      return std::strtod(line.c_str() + std::strlen(field), nullptr) / 1024.0;
   }
   return -1;
 }
@@ -689,18 +711,19 @@ class Soak {
         o_.events, o_.pipelines.size(), renditions_.size(), d,
         static_cast<double>(o_.events * o_.pipelines.size() * renditions_.size()) * 1000.0 / d);
     for (const auto& r : renditions_) std::printf(" %s=%g", r.id.c_str(), r.kib);
-    std::printf(" (+-%.0f%%); %d PUT conns/pipeline; %d GET clients%s; %.1f min from segment %" PRId64
-                "\n",
-                o_.size_jitter * 100, o_.connections, o_.gets,
-                o_.get_rate > 0 ? (" at " + std::to_string(o_.get_rate) + "/s").c_str() : " (closed loop)",
-                o_.minutes, first_number_);
+    std::printf(
+        " (+-%.0f%%); %d PUT conns/pipeline; %d GET clients%s; %.1f min from segment %" PRId64 "\n",
+        o_.size_jitter * 100, o_.connections, o_.gets,
+        o_.get_rate > 0 ? (" at " + std::to_string(o_.get_rate) + "/s").c_str() : " (closed loop)",
+        o_.minutes, first_number_);
     std::fflush(stdout);
 
     // Init segments first, every rendition of every event from every pipeline.
     for (size_t p = 0; p < o_.pipelines.size(); ++p) {
       for (int e = 0; e < o_.events; ++e) {
         for (size_t r = 0; r < renditions_.size(); ++r) {
-          ready_[p].push_back(Job{SysClock::now(), static_cast<int>(p), e, static_cast<int>(r), -1});
+          ready_[p].push_back(
+              Job{SysClock::now(), static_cast<int>(p), e, static_cast<int>(r), -1});
           ++puts_pending_;
         }
       }
@@ -741,9 +764,7 @@ class Soak {
   int64_t End() const {
     return std::chrono::duration_cast<milliseconds>(end_.time_since_epoch()).count();
   }
-  double Elapsed() const {
-    return std::chrono::duration<double>(SysClock::now() - start_).count();
-  }
+  double Elapsed() const { return std::chrono::duration<double>(SysClock::now() - start_).count(); }
 
   // ---- PUT side
   // Each packager (event, pipeline) has its own steady latency after the
@@ -763,8 +784,8 @@ class Soak {
       for (int e = 0; e < o_.events; ++e) {
         const int base = latency_us_[p * o_.events + e];
         for (size_t r = 0; r < renditions_.size(); ++r) {
-          pending_.push(Job{avail + std::chrono::microseconds(base + jitter(rng_)), static_cast<int>(p),
-                            e, static_cast<int>(r), n});
+          pending_.push(Job{avail + std::chrono::microseconds(base + jitter(rng_)),
+                            static_cast<int>(p), e, static_cast<int>(r), n});
           ++puts_pending_;
         }
       }
@@ -814,8 +835,9 @@ class Soak {
   void StartPut(PutConn& c, const Job& j) {
     c.job = j;
     const Rendition& r = renditions_[j.rendition];
-    const std::string path = "/" + events_[j.event] + "/" + r.id + "/" +
-                             (j.number < 0 ? std::string("init.mp4") : std::to_string(j.number) + ".m4s");
+    const std::string path =
+        "/" + events_[j.event] + "/" + r.id + "/" +
+        (j.number < 0 ? std::string("init.mp4") : std::to_string(j.number) + ".m4s");
     std::vector<net::const_buffer> bufs;
     size_t body = 0;
     const char* type = "video/iso.segment";
@@ -824,17 +846,20 @@ class Soak {
       type = "video/mp4";
     } else {
       c.media = r.media->bytes;
-      Put64(&c.media[r.media->tfdt_value_at], static_cast<uint64_t>(j.number) * r.media->ticks_per_segment);
+      Put64(&c.media[r.media->tfdt_value_at],
+            static_cast<uint64_t>(j.number) * r.media->ticks_per_segment);
       Put32(&c.media[r.media->mfhd_seq_at], static_cast<uint32_t>(j.number));
       std::uniform_real_distribution<double> jitter(1 - o_.size_jitter, 1 + o_.size_jitter);
       const size_t target = static_cast<size_t>(r.kib * 1024 * jitter(rng_));
-      const size_t free_size = std::max<size_t>(8, target > c.media.size() ? target - c.media.size() : 8);
+      const size_t free_size =
+          std::max<size_t>(8, target > c.media.size() ? target - c.media.size() : 8);
       Put32(c.free_header.data(), static_cast<uint32_t>(free_size));
       std::memcpy(c.free_header.data() + 4, "free", 4);
       body = c.media.size() + free_size;
     }
     c.head = "PUT " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth_[j.pipeline] +
-             "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body) + "\r\n\r\n";
+             "\r\nContent-Type: " + type + "\r\nContent-Length: " + std::to_string(body) +
+             "\r\n\r\n";
     bufs.push_back(net::buffer(c.head));
     if (j.number < 0) {
       bufs.push_back(net::buffer(r.media->init));
@@ -852,12 +877,12 @@ class Soak {
     c.sent = Steady::now();
     if (j.number >= 0) {
       const auto lag = SysClock::now() - j.due;
-      interval_.put_lag.Add(static_cast<uint64_t>(
-          std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(lag).count())));
+      interval_.put_lag.Add(static_cast<uint64_t>(std::max<int64_t>(
+          0, std::chrono::duration_cast<std::chrono::microseconds>(lag).count())));
     }
     const size_t bytes = body;
     c.http.Send(std::move(bufs), [this, &c, path, bytes](const boost::system::error_code& ec,
-                                                          const Response& resp) {
+                                                         const Response& resp) {
       const auto us =
           std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - c.sent).count();
       const int status = ec ? 0 : resp.status;
@@ -916,7 +941,8 @@ class Soak {
     }
     std::uniform_int_distribution<int> ev(0, o_.events - 1);
     std::uniform_int_distribution<int> rn(0, static_cast<int>(renditions_.size()) - 1);
-    g.url = "/" + events_[ev(rng_)] + "/" + renditions_[rn(rng_)].id + "/" + std::to_string(n) + ".m4s";
+    g.url =
+        "/" + events_[ev(rng_)] + "/" + renditions_[rn(rng_)].id + "/" + std::to_string(n) + ".m4s";
     g.head = "GET " + g.url + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     g.sent = Steady::now();
     ++gets_in_flight_;
@@ -927,14 +953,15 @@ class Soak {
           std::chrono::duration_cast<std::chrono::microseconds>(Steady::now() - g.sent).count();
       const int status = ec ? 0 : resp.status;
       ++interval_.get_status[status];
-      const bool media = resp.body_prefix.size() >= 8 && resp.body_prefix.compare(4, 4, "styp") == 0;
+      const bool media =
+          resp.body_prefix.size() >= 8 && resp.body_prefix.compare(4, 4, "styp") == 0;
       if (status == 200 && media) {
         interval_.get.Add(static_cast<uint64_t>(us));
         interval_.get_bytes += resp.body_bytes;
       } else {
         ++interval_.get_errors;
-        NoteError("GET", g.url + (status == 200 ? " (body is not a media segment)" : ""), status, ec,
-                  resp, us);
+        NoteError("GET", g.url + (status == 200 ? " (body is not a media segment)" : ""), status,
+                  ec, resp, us);
       }
       net::post(ioc_, [this, &g] { IssueGet(g); });
     });
@@ -1010,7 +1037,8 @@ class Soak {
     size_t backlog = 0;
     for (const auto& q : ready_) backlog += q.size();
     const Stats& s = interval_;
-    std::printf("%7.0fs %7.1f %7.1f %8.2f %8.2f %8.2f %8.2f %7" PRIu64 " %8.2f %6zu %8.1f %8.1f %7.1f %6.0f %6.0f\n",
+    std::printf("%7.0fs %7.1f %7.1f %8.2f %8.2f %8.2f %8.2f %7" PRIu64
+                " %8.2f %6zu %8.1f %8.1f %7.1f %6.0f %6.0f\n",
                 Elapsed(), s.put.count() / secs, s.get.count() / secs, s.put.PercentileMs(0.5),
                 s.put.PercentileMs(0.99), s.get.PercentileMs(0.5), s.get.PercentileMs(0.99),
                 total_.put_errors + total_.get_errors + s.put_errors + s.get_errors,
@@ -1029,16 +1057,20 @@ class Soak {
     const Stats& t = total_;
     const double secs = std::chrono::duration<double>(end_ - start_).count();
     const double rss_end = RssMiB(o_.pid), hwm = RssMiB(o_.pid, "VmHWM:");
-    std::printf("\n== summary: %.1f min, %" PRId64 " segments per rendition (%" PRId64 "..%" PRId64 ")\n",
+    std::printf("\n== summary: %.1f min, %" PRId64 " segments per rendition (%" PRId64 "..%" PRId64
+                ")\n",
                 secs / 60, last_number_ - first_number_ + 1, first_number_, last_number_);
     std::printf("| %-5s | %9s | %8s | %8s | %8s | %8s | %9s | %8s | %-28s |\n", "", "requests",
                 "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "MiB", "statuses");
-    std::printf("|-------|-----------|----------|----------|----------|----------|-----------|----------|------------------------------|\n");
+    std::printf(
+        "|-------|-----------|----------|----------|----------|----------|-----------|----------|--"
+        "----------------------------|\n");
     auto row = [&](const char* name, const Histogram& h, const std::map<int, uint64_t>& st,
                    uint64_t bytes) {
       uint64_t n = 0;
       for (auto [k, v] : st) n += v;
-      std::printf("| %-5s | %9" PRIu64 " | %8.1f | %8.2f | %8.2f | %8.2f | %9.1f | %8.0f | %-28s |\n",
+      std::printf("| %-5s | %9" PRIu64
+                  " | %8.1f | %8.2f | %8.2f | %8.2f | %9.1f | %8.0f | %-28s |\n",
                   name, n, h.count() / secs, h.PercentileMs(0.5), h.PercentileMs(0.9),
                   h.PercentileMs(0.99), h.MaxMs(), bytes / 1048576.0, StatusList(st).c_str());
     };
