@@ -16,11 +16,8 @@ HELD_GETS="${HELD_GETS:-10000}"
 NGINX_PORT="${NGINX_PORT:-18089}"
 
 ./scripts/setup-deps.sh --bench
-if [[ ! -f build/bench/build.ninja ]]; then
-  cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DLIVEORIGIN_BUILD_TESTS=OFF -DLIVEORIGIN_BUILD_BENCH=ON >/dev/null
-fi
-cmake --build build/bench -j 2 --target liveorigin micro_bench hold_release_bench > build/bench/build.log 2>&1 || { tail -30 build/bench/build.log; exit 1; }
+mkdir -p build/bench
+./scripts/build.sh bench --target liveorigin micro_bench hold_release_bench > build/bench/build.log 2>&1 || { tail -30 build/bench/build.log; exit 1; }
 
 # Client and origin each hold HELD_GETS sockets: raise the soft limit to the hard one.
 ulimit -n "$(ulimit -Hn)"

@@ -32,11 +32,8 @@ DVR_WINDOW="${DVR_WINDOW:-60s}"
 REPORT_S="${REPORT_S:-30}"
 
 ./scripts/setup-deps.sh --bench
-if [[ ! -f build/bench/build.ninja ]]; then
-  cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release \
-    -DLIVEORIGIN_BUILD_TESTS=OFF -DLIVEORIGIN_BUILD_BENCH=ON >/dev/null
-fi
-cmake --build build/bench -j 2 --target liveorigin soak_client > build/bench/soak-build.log 2>&1 ||
+mkdir -p build/bench
+./scripts/build.sh bench --target liveorigin soak_client > build/bench/soak-build.log 2>&1 ||
   { tail -30 build/bench/soak-build.log; exit 1; }
 
 ulimit -n "$(ulimit -Hn)"
