@@ -510,7 +510,8 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
   std::map<std::string, Field> f;
   r->ReadMap(field.value, "limits.",
              {"max_object_size", "max_header_size", "idle_timeout", "max_connections",
-              "max_held_requests", "max_inflight_requests", "min_free_disk"},
+              "max_held_requests", "max_inflight_requests", "min_free_disk", "shed_behind_segments",
+              "max_storage_latency", "worker_threads", "drain_timeout", "admin_max_connections"},
              &f);
   auto positive_size = [r](const Field& x) -> std::optional<uint64_t> {
     auto v = r->Size(x);
@@ -543,6 +544,15 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
          [r](const Field& x) { return r->Unsigned(x, kMaxUint32); });
   Assign(f, "max_inflight_requests", &limits->max_inflight_requests, positive_count);
   Assign(f, "min_free_disk", &limits->min_free_disk, [r](const Field& x) { return r->Size(x); });
+  Assign(f, "shed_behind_segments", &limits->shed_behind_segments,
+         [r](const Field& x) { return r->Unsigned(x, kMaxUint32); });
+  Assign(f, "max_storage_latency", &limits->max_storage_latency,
+         [r](const Field& x) { return r->Duration(x); });
+  Assign(f, "worker_threads", &limits->worker_threads,
+         [r](const Field& x) { return r->Unsigned(x, 1024); });
+  Assign(f, "drain_timeout", &limits->drain_timeout,
+         [r](const Field& x) { return r->Duration(x); });
+  Assign(f, "admin_max_connections", &limits->admin_max_connections, positive_count);
 }
 
 void ParseLog(const Field& field, DocumentReader* r, LogConfig* log) {

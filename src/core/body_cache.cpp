@@ -2,11 +2,19 @@
 
 namespace liveorigin::core {
 
-Result<Body> BodyCache::GetOrLoad(const std::string& key,
-                                  const std::function<Result<Body>()>& load) {
-  std::promise<Result<Body>> promise;
+std::optional<Body> BodyCache::Get(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return std::nullopt;
+  lru_.splice(lru_.begin(), lru_, it->second.lru);
+  ++hits_;
+  return it->second.body;
+}
+
+std::optional<Body> BodyCache::GetOrLoad(const std::string& key, const Loader& start,
+                                         Loaded on_loaded) {
   {
-    std::unique_lock lock(mu_);
+    std::lock_guard lock(mu_);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -15,27 +23,29 @@ Result<Body> BodyCache::GetOrLoad(const std::string& key,
     }
     auto pending = loading_.find(key);
     if (pending != loading_.end()) {
-      auto future = pending->second;
-      lock.unlock();
       ++collapsed_;
-      return future.get();
+      pending->second.push_back(std::move(on_loaded));
+      return std::nullopt;
     }
     ++misses_;
-    loading_.emplace(key, promise.get_future().share());
+    loading_[key].push_back(std::move(on_loaded));
   }
-  Result<Body> result = Status::IOError("load did not run");
-  try {
-    result = load();
-  } catch (const std::exception& e) {
-    result = Status::IOError(std::string("load failed: ") + e.what());
-  }
+  start([this, key](Result<Body> result) { Finish(key, std::move(result)); });
+  return std::nullopt;
+}
+
+void BodyCache::Finish(const std::string& key, Result<Body> result) {
+  std::vector<Loaded> waiters;
   {
     std::lock_guard lock(mu_);
-    loading_.erase(key);
+    auto it = loading_.find(key);
+    if (it != loading_.end()) {
+      waiters = std::move(it->second);
+      loading_.erase(it);
+    }
     if (result.ok()) PutLocked(key, *result);
   }
-  promise.set_value(result);
-  return result;
+  for (auto& w : waiters) w(result);
 }
 
 void BodyCache::Put(const std::string& key, Body body) {

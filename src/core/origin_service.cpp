@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
-#include <charconv>
-#include <cmath>
+#include <algorithm>
 
 #include "liveorigin/common/units.h"
+#include "liveorigin/core/byte_range.h"
+#include "liveorigin/core/cache_policy.h"
 #include "liveorigin/core/defects.h"
+#include "liveorigin/core/entity_tag.h"
+#include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
@@ -18,80 +21,39 @@ using storage::ObjectKind;
 
 namespace {
 
-// Whole seconds, rounded up, at least `floor`.
-int64_t CeilSeconds(TimePoint::duration d, int64_t floor = 1) {
-  const double s = std::chrono::duration<double>(d).count();
-  return std::max<int64_t>(floor, static_cast<int64_t>(std::ceil(s - 1e-9)));
-}
-
-std::string MaxAge(int64_t seconds) { return "public, max-age=" + std::to_string(seconds); }
-
 Response NotFound(std::string_view message, int64_t max_age) {
   Response r = Response::Error(404, "not_found", message);
   r.SetHeader("Cache-Control", MaxAge(max_age));
   return r;
 }
 
-bool ETagMatches(std::string_view header, const std::string& etag) {
-  // If-None-Match: "a", W/"b", *
-  while (!header.empty()) {
-    const size_t comma = header.find(',');
-    std::string_view item = header.substr(0, comma);
-    header = comma == std::string_view::npos ? std::string_view() : header.substr(comma + 1);
-    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
-    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
-    if (item == "*") return true;
-    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
-    if (item.size() == etag.size() + 2 && item.front() == '"' && item.back() == '"' &&
-        item.substr(1, etag.size()) == etag) {
-      return true;
-    }
-  }
-  return false;
+Response StorageUnavailable() {
+  Response r = Response::Error(503, "storage_unavailable", "the object could not be read");
+  r.SetHeader("Retry-After", "1");
+  return r;
 }
 
-struct ByteRange {
-  uint64_t first = 0, last = 0;
-};
-enum class RangeParse { kNone, kOk, kUnsatisfiable };
-
-// A single "bytes=a-b", "bytes=a-" or "bytes=-n". Anything else (multiple
-// ranges, other units, bad syntax) is ignored: the whole object is served.
-RangeParse ParseRange(std::string_view header, uint64_t size, ByteRange* out) {
-  if (header.substr(0, 6) != "bytes=") return RangeParse::kNone;
-  header.remove_prefix(6);
-  if (header.find(',') != std::string_view::npos) return RangeParse::kNone;
-  const size_t dash = header.find('-');
-  if (dash == std::string_view::npos) return RangeParse::kNone;
-  const std::string_view a = header.substr(0, dash), b = header.substr(dash + 1);
-  auto parse = [](std::string_view s, uint64_t* v) {
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), *v);
-    return ec == std::errc() && p == s.data() + s.size() && !s.empty();
-  };
-  uint64_t x = 0, y = 0;
-  if (a.empty()) {
-    if (!parse(b, &y)) return RangeParse::kNone;
-    if (y == 0 || size == 0) return RangeParse::kUnsatisfiable;
-    out->first = y >= size ? 0 : size - y;
-    out->last = size - 1;
-    return RangeParse::kOk;
-  }
-  if (!parse(a, &x)) return RangeParse::kNone;
-  if (b.empty()) {
-    y = size ? size - 1 : 0;
-  } else if (!parse(b, &y) || y < x) {
-    return RangeParse::kNone;
-  }
-  if (x >= size) return RangeParse::kUnsatisfiable;
-  out->first = x;
-  out->last = std::min(y, size - 1);
-  return RangeParse::kOk;
+std::string HeldMs(TimePoint start, TimePoint now) {
+  return std::to_string(std::chrono::duration_cast<Millis>(now - start).count());
 }
 
 }  // namespace
 
+OriginOptions OriginOptions::From(const config::ServerConfig& server) {
+  OriginOptions o;
+  o.max_object_size = server.limits.max_object_size;
+  o.max_held_requests = server.limits.max_held_requests;
+  o.max_inflight_requests = server.limits.max_inflight_requests;
+  o.shed_behind_segments = server.limits.shed_behind_segments;
+  o.max_storage_latency = server.limits.max_storage_latency;
+  o.access_log = server.log.access_log;
+  return o;
+}
+
 std::string BodyCacheKey(const CandidateRecord& r) {
-  std::string key = r.id.event;
+  std::string key;
+  key.reserve(r.id.event.size() + r.id.pipeline.size() + r.id.path.size() + r.etag.size() + 3);
+  key += r.id.event;
   key.push_back('\0');
   key += r.id.pipeline;
   key.push_back('\0');
@@ -102,29 +64,39 @@ std::string BodyCacheKey(const CandidateRecord& r) {
 }
 
 // ---------------------------------------------------------------------------
-// Upload: one PUT body on its way in.
+// Upload: one PUT body on its way in. Collects the bytes on the connection's
+// thread; Finish hands them to a worker for hashing, inspection and storage.
 
 class OriginService::Upload final : public UploadSink {
  public:
-  Upload(OriginService& service, Request request, std::shared_ptr<LiveEvent> event,
+  Upload(std::shared_ptr<OriginService> service, Request request, std::shared_ptr<LiveEvent> event,
          ObjectAddress address, std::string pipeline, std::vector<std::string> header_defects)
-      : service_(service),
+      : service_(std::move(service)),
         request_(std::move(request)),
         event_(std::move(event)),
         address_(std::move(address)),
         pipeline_(std::move(pipeline)),
         header_defects_(std::move(header_defects)) {
+    ++service_->uploads_;
+    service_->overload_.RequestStarted();
     // Reserve what the sender declared, within the limit; chunked bodies grow.
     if (request_.content_length) {
       body_.reserve(
-          std::min<uint64_t>(*request_.content_length, service_.options_.max_object_size));
+          std::min<uint64_t>(*request_.content_length, service_->options_.max_object_size));
     }
   }
-  ~Upload() override { --service_.inflight_; }
+  ~Upload() override {
+    if (!finished_) Uncount();
+  }
+  // The upload no longer counts as in flight.
+  void Uncount() {
+    --service_->uploads_;
+    service_->overload_.RequestFinished();
+  }
 
   bool Append(std::string_view bytes) override {
     if (too_large_) return false;
-    if (body_.size() + bytes.size() > service_.options_.max_object_size) {
+    if (body_.size() + bytes.size() > service_->options_.max_object_size) {
       too_large_ = true;
       body_.clear();
       body_.shrink_to_fit();
@@ -134,18 +106,45 @@ class OriginService::Upload final : public UploadSink {
     return true;
   }
 
-  Response Finish() override { return service_.FinishUpload(*this); }
+  void Finish(Done done) override {
+    finished_ = true;
+    OriginService& s = *service_;
+    const auto cfg = event_->config();
+    if (too_large_) {
+      Uncount();
+      done(s.Refuse(request_, cfg->id, pipeline_, 413, "too_large",
+                    "body exceeds max_object_size (" + std::to_string(s.options_.max_object_size) +
+                        " bytes)"));
+      return;
+    }
+    auto body = std::make_shared<const std::string>(std::move(body_));
+    const TimePoint now = s.clock_.Now();
+    s.exec_.workers.Post([service = service_, request = std::move(request_), event = event_,
+                          address = std::move(address_), pipeline = std::move(pipeline_),
+                          defects = std::move(header_defects_), body, now,
+                          done = std::move(done)]() mutable {
+      std::vector<WaitList::Wake> wake;
+      const auto started = std::chrono::steady_clock::now();
+      IngestResult result = event->Ingest(address, pipeline, body, std::move(defects),
+                                          request.Header("Content-Type").value_or(""), now, &wake);
+      service->overload_.NoteStorageLatency(std::chrono::steady_clock::now() - started);
+      Response answer = service->IngestAnswer(request, *event->config(), pipeline, body, result);
+      --service->uploads_;
+      service->overload_.RequestFinished();
+      done(std::move(answer));  // the PUT's answer is queued before any waiter runs
+      service->Wake(std::move(wake));
+    });
+  }
 
   void Abort(std::string_view reason) override {
     spdlog::warn("PUT /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
                  event_->config()->id, address_.path, pipeline_, request_.remote, body_.size(),
                  reason);
-    service_.metrics_.PutRefused(event_->config()->id, "aborted");
+    service_->metrics_.PutRefused(event_->config()->id, "aborted");
   }
 
  private:
-  friend class OriginService;
-  OriginService& service_;
+  const std::shared_ptr<OriginService> service_;
   Request request_;
   std::shared_ptr<LiveEvent> event_;
   ObjectAddress address_;
@@ -153,16 +152,20 @@ class OriginService::Upload final : public UploadSink {
   std::vector<std::string> header_defects_;
   std::string body_;
   bool too_large_ = false;
+  bool finished_ = false;
 };
 
 // ---------------------------------------------------------------------------
-// HeldRequest: a GET waiting at the live edge for its segment.
+// HeldRequest: a GET waiting at the live edge for its segment. Woken by the
+// event's WaitList when a candidate arrives, by a timer when the preferred
+// grace ends, and answered 404 at its deadline.
 
 class OriginService::HeldRequest final : public std::enable_shared_from_this<HeldRequest> {
  public:
-  HeldRequest(OriginService& service, Request request, std::shared_ptr<LiveEvent> event,
-              ObjectAddress address, Respond respond, TimePoint start, TimePoint deadline)
-      : service_(service),
+  HeldRequest(std::shared_ptr<OriginService> service, Request request,
+              std::shared_ptr<LiveEvent> event, ObjectAddress address, Respond respond,
+              TimePoint start, TimePoint deadline)
+      : service_(std::move(service)),
         request_(std::move(request)),
         event_(std::move(event)),
         address_(std::move(address)),
@@ -171,10 +174,11 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
         deadline_(deadline) {}
 
   void Start() {
-    service_.metrics_.HeldStarted();
+    service_->metrics_.HeldStarted();
     auto self = shared_from_this();
-    service_.scheduler_.RunAfter(std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
-                                 [self] { self->Timeout(); });
+    service_->exec_.timers.RunAfter(
+        std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
+        [self] { self->Timeout(); });
     Recheck();  // arms the waiter; the candidate may also have arrived meanwhile
   }
 
@@ -204,39 +208,39 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       recheck_at_ = at;
     }
     auto self = shared_from_this();
-    const auto delay = std::chrono::duration_cast<Millis>(at - service_.clock_.Now()) + Millis(1);
-    service_.scheduler_.RunAfter(std::max(Millis(0), delay), [self] { self->Recheck(); });
+    const auto delay = std::chrono::duration_cast<Millis>(at - service_->clock_.Now()) + Millis(1);
+    service_->exec_.timers.RunAfter(std::max(Millis(0), delay), [self] { self->Recheck(); });
   }
 
   void Recheck() {
     if (done_.load()) return;
-    const TimePoint now = service_.clock_.Now();
-    Resolution res = event_->Resolve(address_, now);
-    if (res.selection_changed)
-      service_.metrics_.Selection(res.record.id.event, res.record.id.pipeline);
-    if (res.storage_error) service_.metrics_.StorageError("selection");
-    if (res.outcome == Selection::Outcome::kServe) {
+    OriginService& s = *service_;
+    const TimePoint now = s.clock_.Now();
+    Decision d = event_->Resolve(address_, now);
+    if (d.selection_changed) s.metrics_.Selection(d.record.id.event, d.record.id.pipeline);
+    if (d.outcome == Selection::Outcome::kServe) {
       if (done_.exchange(true)) return;
       Disarm();
-      Response r = service_.Serve(request_, *event_, res.record, now);
-      r.SetHeader("X-Live-Held-Ms",
-                  std::to_string(std::chrono::duration_cast<Millis>(now - start_).count()));
-      service_.metrics_.HeldFinished("released");
-      respond_(std::move(r));
+      s.overload_.Released();
+      s.metrics_.HeldFinished("released");
+      auto self = shared_from_this();
+      s.ServeDecision(request_, event_, std::move(d), [self](Response r) {
+        r.SetHeader("X-Live-Held-Ms", HeldMs(self->start_, self->service_->clock_.Now()));
+        self->respond_(std::move(r));
+      });
       return;
     }
     Arm();
-    if (res.outcome == Selection::Outcome::kWait) ScheduleRecheck(res.wait_until);
+    if (d.outcome == Selection::Outcome::kWait) ScheduleRecheck(d.wait_until);
   }
 
   void Timeout() {
     if (done_.exchange(true)) return;
     Disarm();
-    service_.metrics_.HeldFinished("timeout");
+    service_->overload_.Released();
+    service_->metrics_.HeldFinished("timeout");
     Response r = NotFound("segment was not delivered within hold.max_wait", 1);
-    r.SetHeader(
-        "X-Live-Held-Ms",
-        std::to_string(std::chrono::duration_cast<Millis>(service_.clock_.Now() - start_).count()));
+    r.SetHeader("X-Live-Held-Ms", HeldMs(start_, service_->clock_.Now()));
     respond_(std::move(r));
   }
 
@@ -246,7 +250,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     waiter_id_ = 0;
   }
 
-  OriginService& service_;
+  const std::shared_ptr<OriginService> service_;
   Request request_;
   std::shared_ptr<LiveEvent> event_;
   ObjectAddress address_;
@@ -262,26 +266,29 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
 OriginService::OriginService(EventRegistry& registry, storage::SegmentStore& store,
                              BodyCache& cache, metrics::OriginMetrics& metrics, const Clock& clock,
-                             Scheduler& scheduler, OriginOptions options)
+                             OriginExecutors executors, OriginOptions options)
     : registry_(registry),
       store_(store),
       cache_(cache),
       metrics_(metrics),
       clock_(clock),
-      scheduler_(scheduler),
-      options_(options) {}
+      exec_(executors),
+      options_(options),
+      overload_(options.max_inflight_requests, options.max_held_requests,
+                options.max_storage_latency) {}
 
 OriginService::~OriginService() = default;
 
 void OriginService::Handle(Request request, Respond respond) {
   if (request.method == "GET" || request.method == "HEAD") {
-    ++inflight_;
+    overload_.RequestStarted();
     const bool head = request.method == "HEAD";
-    HandleGet(std::move(request), [this, head, respond = std::move(respond)](Response r) {
-      --inflight_;
-      if (head) r.ToHeadResponse();
-      respond(std::move(r));
-    });
+    HandleGet(std::move(request),
+              [self = shared_from_this(), head, respond = std::move(respond)](Response r) {
+                self->overload_.RequestFinished();
+                if (head) r.ToHeadResponse();
+                respond(std::move(r));
+              });
     return;
   }
   if (request.method == "DELETE") {
@@ -336,7 +343,7 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
                       auth.status == 401 ? "unauthorized" : "forbidden", auth.message);
     return nullptr;
   }
-  auto address = event->Classify(target->path);
+  auto address = ClassifyPath(*cfg, target->path);
   if (!address) {
     *refusal = Refuse(request, cfg->id, auth.pipeline, 400, "bad_request",
                       "segment number is not in the form media_template '" +
@@ -377,34 +384,25 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   }
   std::vector<std::string> defects;
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
-  ++inflight_;
-  return std::make_unique<Upload>(*this, request, std::move(event), std::move(*address),
-                                  auth.pipeline, std::move(defects));
+  return std::make_unique<Upload>(shared_from_this(), request, std::move(event),
+                                  std::move(*address), auth.pipeline, std::move(defects));
 }
 
-Response OriginService::FinishUpload(Upload& up) {
-  const auto cfg = up.event_->config();
-  if (up.too_large_) {
-    return Refuse(
-        up.request_, cfg->id, up.pipeline_, 413, "too_large",
-        "body exceeds max_object_size (" + std::to_string(options_.max_object_size) + " bytes)");
-  }
-  auto body = std::make_shared<const std::string>(std::move(up.body_));
-  const TimePoint now = clock_.Now();
-  IngestResult result = up.event_->Ingest(up.address_, up.pipeline_, body, up.header_defects_,
-                                          up.request_.Header("Content-Type").value_or(""), now);
+Response OriginService::IngestAnswer(const Request& request, const config::EventConfig& cfg,
+                                     const std::string& pipeline, const Body& body,
+                                     IngestResult& result) {
   if (!result.status.ok()) {
     metrics_.StorageError("put");
     const bool full = result.status.IsNoSpace();
-    spdlog::error("PUT /{}/{} from {}: storage failed: {}", cfg->id, up.address_.path, up.pipeline_,
+    spdlog::error("PUT /{}/{} from {}: storage failed: {}", cfg.id, result.record.id.path, pipeline,
                   result.status.ToString());
-    return Refuse(up.request_, cfg->id, up.pipeline_, full ? 507 : 503,
+    return Refuse(request, cfg.id, pipeline, full ? 507 : 503,
                   full ? "insufficient_storage" : "storage_unavailable",
                   full ? "the origin's disk is full; nothing was stored"
                        : "the origin could not store the object; nothing was stored");
   }
   if (result.outcome == IngestOutcome::kConflict) {
-    return Refuse(up.request_, cfg->id, up.pipeline_, 409, "already_served",
+    return Refuse(request, cfg.id, pipeline, 409, "already_served",
                   "this pipeline's candidate was already served to viewers and its bytes differ; "
                   "served bytes never change (ETag \"" +
                       result.record.etag + "\" kept)");
@@ -412,25 +410,37 @@ Response OriginService::FinishUpload(Upload& up) {
   Response r;
   r.status = result.outcome == IngestOutcome::kCreated ? 201 : 204;
   r.SetHeader("ETag", "\"" + result.record.etag + "\"");
-  r.SetHeader("X-Live-Pipeline", up.pipeline_);
+  r.SetHeader("X-Live-Pipeline", pipeline);
   if (result.outcome == IngestOutcome::kIdentical) return r;
 
-  metrics_.BytesIn(cfg->id, up.pipeline_, body->size());
+  metrics_.BytesIn(cfg.id, pipeline, body->size());
   cache_.Put(BodyCacheKey(result.record), body);
   const auto defects = result.record.AllDefects();
-  for (const auto& d : defects) metrics_.Defect(cfg->id, up.pipeline_, d);
+  for (const auto& d : defects) metrics_.Defect(cfg.id, pipeline, d);
   uint64_t suppressed = 0;
   if (!defects.empty()) r.SetHeader("X-Live-Defects", JoinDefects(defects));
   if (!defects.empty() &&
-      LogLimiter::Shared().Allow(cfg->id + "|defects|" + up.pipeline_, &suppressed)) {
-    spdlog::warn("event {}: {} from {} has defects: {}{}{}", cfg->id, up.address_.path,
-                 up.pipeline_, JoinDefects(defects),
-                 result.record.inspection_note.empty() ? "" : " — ", result.record.inspection_note);
+      LogLimiter::Shared().Allow(cfg.id + "|defects|" + pipeline, &suppressed)) {
+    spdlog::warn("event {}: {} from {} has defects: {}{}{}", cfg.id, result.record.id.path,
+                 pipeline, JoinDefects(defects), result.record.inspection_note.empty() ? "" : " — ",
+                 result.record.inspection_note);
   } else {
-    spdlog::debug("event {}: stored {} from {} ({} bytes)", cfg->id, up.address_.path, up.pipeline_,
+    spdlog::debug("event {}: stored {} from {} ({} bytes)", cfg.id, result.record.id.path, pipeline,
                   body->size());
   }
   return r;
+}
+
+void OriginService::Wake(std::vector<WaitList::Wake> wakes) {
+  if (wakes.empty()) return;
+  const size_t burst = std::max<size_t>(1, options_.wake_burst);
+  auto shared = std::make_shared<std::vector<WaitList::Wake>>(std::move(wakes));
+  for (size_t first = 0; first < shared->size(); first += burst) {
+    exec_.io.Post([shared, first, burst] {
+      const size_t end = std::min(shared->size(), first + burst);
+      for (size_t i = first; i < end; ++i) (*shared)[i]();
+    });
+  }
 }
 
 void OriginService::HandleDelete(const Request& request, Respond respond) {
@@ -480,20 +490,19 @@ void OriginService::HandleGet(Request request, Respond respond) {
     return;
   }
   if (address->number) {
-    GetSegment(request, event, *address, std::move(respond));
+    GetSegment(std::move(request), std::move(event), std::move(*address), std::move(respond));
     return;
   }
-  const TimePoint now = clock_.Now();
-  Resolution res = event->Resolve(*address, now);
-  if (res.outcome != Selection::Outcome::kServe) {
+  Decision d = event->Resolve(*address, clock_.Now());
+  if (d.outcome != Selection::Outcome::kServe) {
     respond(NotFound("no pipeline has delivered this object", 1));
     return;
   }
-  respond(Serve(request, *event, res.record, now));
+  ServeDecision(request, event, std::move(d), std::move(respond));
 }
 
-void OriginService::GetSegment(const Request& request, const std::shared_ptr<LiveEvent>& event,
-                               const ObjectAddress& address, Respond respond) {
+void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event,
+                               ObjectAddress address, Respond respond) {
   const auto cfg = event->config();
   const LiveTimeline tl(*cfg);
   const TimePoint now = clock_.Now();
@@ -505,18 +514,19 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
   const TimePoint available = tl.AvailabilityTime(n);
   // Further ahead than the hold window: answer at once, no storage read.
   if (available > now + cfg->segment_duration) {
-    respond(NotFound("segment is not available yet", CeilSeconds(available - now)));
+    Response r = Response::Error(404, "not_found", "segment is not available yet");
+    r.SetHeader("Cache-Control", CacheControlNotYetAvailable(available, now));
+    respond(std::move(r));
     return;
   }
   const auto edge = tl.LiveEdge(now);
   if (n < tl.FirstInWindow(now)) {
     Response r = Response::Error(410, "gone", "segment has left the DVR window");
-    r.SetHeader("Cache-Control", MaxAge(CeilSeconds(cfg->dvr_window)));
+    r.SetHeader("Cache-Control", CacheControlGone(*cfg));
     respond(std::move(r));
     return;
   }
-  if (edge && options_.max_inflight_requests && inflight_.load() > options_.max_inflight_requests &&
-      n + options_.shed_behind_segments < *edge) {
+  if (edge && n + options_.shed_behind_segments < *edge && overload_.Overloaded()) {
     metrics_.Shed(cfg->id);
     Response r =
         Response::Error(503, "overloaded", "the origin is protecting the live edge; retry later");
@@ -525,23 +535,22 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
     respond(std::move(r));
     return;
   }
-  Resolution res = event->Resolve(address, now);
-  if (res.selection_changed) metrics_.Selection(cfg->id, res.record.id.pipeline);
-  if (res.storage_error) metrics_.StorageError("selection");
-  if (res.outcome == Selection::Outcome::kServe) {
-    respond(Serve(request, *event, res.record, now));
+  Decision d = event->Resolve(address, now);
+  if (d.selection_changed) metrics_.Selection(cfg->id, d.record.id.pipeline);
+  if (d.outcome == Selection::Outcome::kServe) {
+    ServeDecision(request, event, std::move(d), std::move(respond));
     return;
   }
   const bool in_hold_window = now < available + cfg->hold_max_wait;
-  if (!in_hold_window && res.outcome == Selection::Outcome::kNone) {
+  if (!in_hold_window && d.outcome == Selection::Outcome::kNone) {
     respond(NotFound("no pipeline delivered this segment", 1));
     return;
   }
-  if (cfg->hold_max_wait.count() == 0 && res.outcome == Selection::Outcome::kNone) {
+  if (cfg->hold_max_wait.count() == 0 && d.outcome == Selection::Outcome::kNone) {
     respond(NotFound("segment is not available yet", 1));
     return;
   }
-  if (metrics_.held_now() >= static_cast<int64_t>(options_.max_held_requests)) {
+  if (!overload_.TryHold()) {
     metrics_.Shed(cfg->id);
     Response r = Response::Error(503, "too_many_held_requests",
                                  "too many requests are waiting at the live edge");
@@ -551,59 +560,85 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
     return;
   }
   TimePoint deadline = now + cfg->hold_max_wait;
-  if (res.outcome == Selection::Outcome::kWait && res.wait_until > deadline) {
-    deadline = res.wait_until;  // never time out before the grace decision
+  if (d.outcome == Selection::Outcome::kWait && d.wait_until > deadline) {
+    deadline = d.wait_until;  // never time out before the grace decision
   }
-  auto held = std::make_shared<HeldRequest>(*this, request, event, address, std::move(respond), now,
-                                            deadline);
+  auto held =
+      std::make_shared<HeldRequest>(shared_from_this(), std::move(request), std::move(event),
+                                    std::move(address), std::move(respond), now, deadline);
   held->Start();
 }
 
-std::string OriginService::CacheControlFor(const LiveEvent& event, const CandidateRecord& record,
-                                           TimePoint now) const {
-  const auto cfg = event.config();
-  switch (record.kind) {
-    case ObjectKind::kSegment: {
-      if (!record.AllDefects().empty()) return MaxAge(CeilSeconds(cfg->segment_duration));
-      // Segment n answers 410 once the live edge passes n + dvr_window/d, i.e. at
-      // availability(n) + dvr_window + d.
-      const TimePoint leaves = LiveTimeline(*cfg).AvailabilityTime(*record.id.number) +
-                               cfg->dvr_window + cfg->segment_duration;
-      return MaxAge(CeilSeconds(leaves - now));
-    }
-    case ObjectKind::kInit:
-      return MaxAge(CeilSeconds(cfg->dvr_window));
-    case ObjectKind::kOther:
-      return MaxAge(CeilSeconds(cfg->manifest_max_age, 0));
+void OriginService::ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
+                                  Decision decision, Respond respond) {
+  if (!decision.persist) {
+    Serve(request, event, decision.record, true, std::move(respond));
+    return;
   }
-  return MaxAge(1);
+  // A new sticky choice: durable before its bytes go out (SPEC §5.1, §7).
+  exec_.workers.Post([self = shared_from_this(), request, event, d = std::move(decision),
+                      respond = std::move(respond)]() mutable {
+    std::vector<WaitList::Wake> wake;
+    const Status st = event->PersistSticky(*d.persist, &wake);
+    if (!st.ok()) self->metrics_.StorageError("selection");
+    self->Serve(request, event, d.record, st.ok(), std::move(respond));
+    self->Wake(std::move(wake));
+  });
 }
 
-Response OriginService::Serve(const Request& request, const LiveEvent& event,
-                              const CandidateRecord& record, TimePoint now) {
-  auto body = cache_.GetOrLoad(BodyCacheKey(record), [&] { return store_.GetBody(record.id); });
+void OriginService::Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
+                          const CandidateRecord& record, bool durable, Respond respond) {
+  const auto cfg = event->config();
+  // HEAD and a matching If-None-Match need no bytes: the record says it all.
+  const bool needs_body = request.method != "HEAD" &&
+                          !(request.Header("If-None-Match") &&
+                            IfNoneMatchMatches(*request.Header("If-None-Match"), record.etag));
+  if (!needs_body) {
+    respond(BuildAnswer(request, *cfg, record, Body(), clock_.Now(), durable));
+    return;
+  }
+  const std::string key = BodyCacheKey(record);
+  if (auto body = cache_.Get(key)) {
+    respond(BuildAnswer(request, *cfg, record, *body, clock_.Now(), durable));
+    return;
+  }
+  auto self = shared_from_this();
+  BodyCache::Loader load = [self, id = record.id](BodyCache::Loaded done) {
+    self->exec_.workers.Post([self, id, done = std::move(done)] {
+      const auto started = std::chrono::steady_clock::now();
+      Result<Body> body = self->store_.GetBody(id);
+      self->overload_.NoteStorageLatency(std::chrono::steady_clock::now() - started);
+      done(std::move(body));
+    });
+  };
+  auto on_loaded = [self, request, cfg, record, durable,
+                    respond = std::move(respond)](Result<Body> body) {
+    respond(self->BuildAnswer(request, *cfg, record, body, self->clock_.Now(), durable));
+  };
+  if (auto body = cache_.GetOrLoad(key, load, on_loaded)) on_loaded(*body);
+}
+
+Response OriginService::BuildAnswer(const Request& request, const config::EventConfig& cfg,
+                                    const CandidateRecord& record, const Result<Body>& body,
+                                    TimePoint now, bool durable) {
   if (!body.ok()) {
     metrics_.StorageError("get");
     spdlog::error("GET {}: cannot read candidate from {}: {}", request.target, record.id.pipeline,
                   body.status().ToString());
-    Response r = Response::Error(503, "storage_unavailable", "the object could not be read");
-    r.SetHeader("Retry-After", "1");
-    return r;
+    return StorageUnavailable();
   }
-  const std::string etag = "\"" + record.etag + "\"";
   Response r;
   r.SetHeader("Content-Type", record.content_type);
-  r.SetHeader("ETag", etag);
+  r.SetHeader("ETag", "\"" + record.etag + "\"");
   r.SetHeader("Last-Modified", FormatHttpDate(FromUnixMillis(record.ingest_unix_ms)));
-  r.SetHeader("Cache-Control", CacheControlFor(event, record, now));
+  r.SetHeader("Cache-Control", CacheControlFor(cfg, record, now, durable));
   r.SetHeader("X-Live-Pipeline", record.id.pipeline);
   const auto defects = record.AllDefects();
   if (!defects.empty()) r.SetHeader("X-Live-Defects", JoinDefects(defects));
   r.SetHeader("Accept-Ranges", "bytes");
-  const bool head = request.method == "HEAD";
-  const uint64_t size = (*body)->size();
+  const uint64_t size = record.size;
 
-  if (auto inm = request.Header("If-None-Match"); inm && ETagMatches(*inm, record.etag)) {
+  if (auto inm = request.Header("If-None-Match"); inm && IfNoneMatchMatches(*inm, record.etag)) {
     r.status = 304;
     return r;
   }
@@ -622,16 +657,21 @@ Response OriginService::Serve(const Request& request, const LiveEvent& event,
       case RangeParse::kOk:
         r.status = 206;
         offset = br.first;
-        length = br.last - br.first + 1;
+        length = br.length();
         r.SetHeader("Content-Range", "bytes " + std::to_string(br.first) + "-" +
                                          std::to_string(br.last) + "/" + std::to_string(size));
         break;
     }
   }
-  if (head) {
+  if (request.method == "HEAD" || !*body) {
     r.head_length = length;
+  } else if ((*body)->size() != size) {
+    spdlog::error("GET {}: stored body of {} has {} bytes, its record says {}", request.target,
+                  record.id.pipeline, (*body)->size(), size);
+    metrics_.StorageError("get");
+    return StorageUnavailable();
   } else {
-    r.SetBody(std::move(body).value(), offset, length);
+    r.SetBody(*body, offset, length);
   }
   return r;
 }

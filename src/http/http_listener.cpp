@@ -30,11 +30,12 @@ const std::string& TooManyConnectionsResponse() {
 
 class ListenerImpl final : public HttpListener, public std::enable_shared_from_this<ListenerImpl> {
  public:
-  ListenerImpl(net::io_context& ioc, core::RequestHandler& handler, ListenerOptions options)
+  ListenerImpl(net::io_context& ioc, std::shared_ptr<core::RequestHandler> handler,
+               ListenerOptions options)
       : ioc_(ioc),
         acceptor_(net::make_strand(ioc)),
-        handler_(handler),
-        options_(std::move(options)),
+        handler_(std::move(handler)),
+        options_(std::make_shared<const ListenerOptions>(std::move(options))),
         state_(std::make_shared<ListenerState>()) {}
 
   Status Bind(const config::Endpoint& endpoint) {
@@ -44,7 +45,7 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
     const tcp::endpoint ep(address, endpoint.port);
     auto fail = [&](const char* what) {
       return Status::IOError(std::string("cannot ") + what + " " + endpoint.ToString() + " (" +
-                             options_.name + " listener): " + ec.message());
+                             options_->name + " listener): " + ec.message());
     };
     acceptor_.open(ep.protocol(), ec);
     if (ec) return fail("open");
@@ -82,8 +83,8 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
   void OnAccept(beast::error_code ec, tcp::socket socket) {
     if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
-      spdlog::warn("[{}] accept failed: {}", options_.name, ec.message());
-    } else if (state_->open_connections.load() >= options_.max_connections) {
+      spdlog::warn("[{}] accept failed: {}", options_->name, ec.message());
+    } else if (state_->open_connections.load() >= options_->max_connections) {
       RefuseConnection(std::move(socket));
     } else {
       socket.set_option(tcp::no_delay(true), ec);
@@ -96,8 +97,8 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
     const auto now = std::chrono::steady_clock::now();
     if (now - last_refusal_log_ > std::chrono::seconds(10)) {
       last_refusal_log_ = now;
-      spdlog::warn("[{}] max_connections ({}) reached: refusing new connections", options_.name,
-                   options_.max_connections);
+      spdlog::warn("[{}] max_connections ({}) reached: refusing new connections", options_->name,
+                   options_->max_connections);
     }
     // Answer, stop sending, then drain what the client already sent before
     // closing: closing with unread data would reset the connection and the
@@ -135,8 +136,8 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
 
   net::io_context& ioc_;
   tcp::acceptor acceptor_;
-  core::RequestHandler& handler_;
-  ListenerOptions options_;
+  const std::shared_ptr<core::RequestHandler> handler_;
+  const std::shared_ptr<const ListenerOptions> options_;
   std::shared_ptr<ListenerState> state_;
   uint16_t port_ = 0;
   std::string address_;
@@ -145,11 +146,10 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
 
 }  // namespace
 
-Result<std::shared_ptr<HttpListener>> HttpListener::Start(net::io_context& ioc,
-                                                          const config::Endpoint& endpoint,
-                                                          core::RequestHandler& handler,
-                                                          ListenerOptions options) {
-  auto listener = std::make_shared<ListenerImpl>(ioc, handler, std::move(options));
+Result<std::shared_ptr<HttpListener>> HttpListener::Start(
+    net::io_context& ioc, const config::Endpoint& endpoint,
+    std::shared_ptr<core::RequestHandler> handler, ListenerOptions options) {
+  auto listener = std::make_shared<ListenerImpl>(ioc, std::move(handler), std::move(options));
   Status st = listener->Bind(endpoint);
   if (!st.ok()) return st;
   listener->Accept();

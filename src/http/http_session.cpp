@@ -4,14 +4,18 @@
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
-
 #include <ctime>
-#include <limits>
+
+#include "liveorigin/http/response_head.h"
 
 namespace liveorigin::http {
 namespace {
 
-constexpr size_t kChunkSize = 64 * 1024;
+// Socket reads: small while waiting for a request head (idle keep-alive
+// connections keep little memory), large while a body streams in (few
+// syscalls and timer re-arms per megabyte).
+constexpr size_t kHeadReadSize = 4 * 1024;
+constexpr size_t kBodyReadSize = 256 * 1024;
 
 // A response body that is a slice of a shared immutable buffer: no copy.
 struct SliceBody {
@@ -57,22 +61,24 @@ const std::string& HttpDateNow() {
   return cached;
 }
 
-bool IsParseError(const beast::error_code& ec) {
-  return ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message &&
-         ec != bhttp::error::need_buffer && ec != bhttp::error::header_limit &&
-         ec != bhttp::error::body_limit && ec != bhttp::error::buffer_overflow;
+RequestReaderLimits ReaderLimits(const ListenerOptions& o) {
+  RequestReaderLimits l;
+  l.max_header_size = o.max_header_size;
+  l.max_small_body = core::RequestHandler::kSmallBodyLimit;
+  l.max_discard_bytes = o.max_discard_bytes;
+  return l;
 }
 
 }  // namespace
 
-HttpSession::HttpSession(tcp::socket&& socket, core::RequestHandler& handler,
-                         const ListenerOptions& options, std::shared_ptr<ListenerState> state)
+HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHandler> handler,
+                         std::shared_ptr<const ListenerOptions> options,
+                         std::shared_ptr<ListenerState> state)
     : stream_(std::move(socket)),
-      handler_(handler),
-      options_(options),
+      handler_(std::move(handler)),
+      options_(std::move(options)),
       state_(std::move(state)),
-      chunk_(new char[kChunkSize]) {
+      reader_(ReaderLimits(*options_)) {
   ++state_->open_connections;
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
@@ -87,213 +93,211 @@ HttpSession::~HttpSession() {
 
 void HttpSession::Run() {
   net::dispatch(stream_.get_executor(),
-                beast::bind_front_handler(&HttpSession::DoReadHeader, shared_from_this()));
+                beast::bind_front_handler(&HttpSession::StartRequest, shared_from_this()));
 }
 
-void HttpSession::DoReadHeader() {
+void HttpSession::StartRequest() {
   if (state_->draining.load()) return Close();
-  parser_.emplace();
-  parser_->header_limit(
-      static_cast<std::uint32_t>(std::min<uint64_t>(options_.max_header_size, UINT32_MAX)));
-  // Bodies are policed by the session and the handler. Not boost::none: Beast 1.74
-  // compares a Content-Length against an empty optional and always refuses it.
-  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  request_ = core::Request{};
+  reader_.Start();
   sink_.reset();
   pending_.reset();
-  discarded_ = 0;
-  stream_.expires_after(options_.idle_timeout);
-  bhttp::async_read_header(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
+  // A big body left a big buffer behind: give it back between requests.
+  if (buffer_.size() == 0 && buffer_.capacity() > kHeadReadSize * 4) buffer_.shrink_to_fit();
+  if (buffer_.size() > 0) return Process();  // a pipelined request is already here
+  DoRead();
 }
 
-void HttpSession::OnHeader(beast::error_code ec) {
-  if (ec == bhttp::error::end_of_stream || ec == net::error::eof ||
-      ec == net::error::connection_reset || ec == beast::error::timeout ||
-      ec == net::error::operation_aborted) {
+void HttpSession::DoRead() {
+  const bool body = reader_.head_done();
+  stream_.expires_after(options_->idle_timeout);
+  stream_.async_read_some(buffer_.prepare(body ? kBodyReadSize : kHeadReadSize),
+                          beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
+}
+
+void HttpSession::OnRead(beast::error_code ec, std::size_t bytes) {
+  buffer_.commit(bytes);
+  if (ec) {
+    const bool mid_request = reader_.head_done() || buffer_.size() > 0;
+    if (sink_) {
+      sink_->Abort(ec == beast::error::timeout ? "body timeout (idle_timeout without data)"
+                                               : "connection lost during body");
+      sink_.reset();
+    }
+    if (mid_request) {
+      spdlog::debug("[{}] {} {} {}: {}", options_->name, remote_, reader_.request().method,
+                    reader_.request().target, ec.message());
+    }
     return Close();
   }
+  Process();
+}
+
+void HttpSession::Process() {
+  for (;;) {
+    const auto data = buffer_.data();
+    size_t consumed = 0;
+    const auto event = reader_.Feed(
+        std::string_view(static_cast<const char*>(data.data()), data.size()), &consumed);
+    switch (event) {
+      case RequestReader::Event::kNeedMore:
+        buffer_.consume(consumed);
+        return DoRead();
+      case RequestReader::Event::kHead:
+        buffer_.consume(consumed);
+        if (!OnHead()) return;
+        continue;
+      case RequestReader::Event::kBody:
+        for (auto piece : reader_.body()) {
+          if (!sink_->Append(piece)) {
+            reader_.SetBodyMode(BodyMode::kDiscard);  // the sink refused: drop the rest
+            break;
+          }
+        }
+        buffer_.consume(consumed);
+        continue;
+      case RequestReader::Event::kComplete:
+        buffer_.consume(consumed);
+        return OnComplete();
+      case RequestReader::Event::kDiscardLimit: {
+        buffer_.consume(consumed);
+        // Too much to drop politely: answer and close.
+        if (sink_) {
+          auto sink = std::move(sink_);
+          sink->Finish([self = shared_from_this()](core::Response r) {
+            r.close = true;
+            net::post(self->stream_.get_executor(),
+                      [self, r = std::move(r)]() mutable { self->Respond(std::move(r)); });
+          });
+          return;
+        }
+        core::Response r = pending_
+                               ? std::move(*pending_)
+                               : core::Response::Error(413, "too_large", "request body too large");
+        r.close = true;
+        return Respond(std::move(r));
+      }
+      case RequestReader::Event::kError:
+        if (sink_) {
+          sink_->Abort(reader_.failure().message);
+          sink_.reset();
+        }
+        return FailRequest(reader_.failure());
+    }
+  }
+}
+
+bool HttpSession::OnHead() {
   started_ = std::chrono::steady_clock::now();
   in_request_ = true;
   ++state_->active_requests;
-  if (ec == bhttp::error::header_limit) {
-    return FailRequest(431, "header_too_large",
-                       "request head exceeds max_header_size (" +
-                           std::to_string(options_.max_header_size) + " bytes)");
-  }
-  if (ec) {
-    return FailRequest(400, "bad_request", "malformed HTTP request: " + ec.message());
-  }
+  core::Request& request = reader_.request();
+  request.remote = remote_;
 
-  const auto& msg = parser_->get();
-  request_.method = std::string(msg.method_string());
-  request_.target = std::string(msg.target());
-  request_.remote = remote_;
-  for (const auto& field : msg) {
-    request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  if (auto len = parser_->content_length()) request_.content_length = *len;
-  keep_alive_ = msg.keep_alive();
-  // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has
-  // no determinable length. Beast 1.74 accepts it; refuse it (smuggling shape).
-  if (msg.count(bhttp::field::transfer_encoding) > 0 && !parser_->chunked()) {
-    return FailRequest(400, "bad_request",
-                       "Transfer-Encoding must end with chunked; the body length is ambiguous");
-  }
-
-  if (msg.method() == bhttp::verb::put) {
+  if (request.method == "PUT") {
     core::Response refusal;
-    sink_ = handler_.BeginUpload(request_, &refusal);
+    sink_ = handler_->BeginUpload(request, &refusal);
     if (sink_) {
-      mode_ = BodyMode::kSink;
+      reader_.SetBodyMode(BodyMode::kSink);
     } else {
-      mode_ = BodyMode::kDiscard;
+      reader_.SetBodyMode(BodyMode::kDiscard);
       pending_ = std::move(refusal);
     }
   } else {
-    mode_ = BodyMode::kSmall;
-    if (request_.content_length &&
-        *request_.content_length > core::RequestHandler::kSmallBodyLimit) {
-      mode_ = BodyMode::kDiscard;
+    reader_.SetBodyMode(BodyMode::kSmall);
+    if (request.content_length && *request.content_length > core::RequestHandler::kSmallBodyLimit) {
+      reader_.SetBodyMode(BodyMode::kDiscard);
       pending_ = core::Response::Error(413, "too_large", "request body too large for this method");
     }
   }
-
-  const auto expect = msg[bhttp::field::expect];
-  const bool expects_continue = beast::iequals(expect, "100-continue");
-  if (parser_->is_done()) return OnBodyComplete();
-  if (expects_continue) {
-    if (mode_ == BodyMode::kDiscard) {
-      // The client waits for our verdict before sending the body; we refuse, so it
-      // will not send it, and what it sends next is unknowable: close after replying.
-      pending_->close = true;
-      return Respond(std::move(*pending_));
+  if (reader_.expects_continue()) {
+    if (!reader_.message_done()) {
+      if (pending_) {
+        // The client waits for our verdict before sending the body; we refuse, so
+        // it will not send it, and what it sends next is unknowable: close after
+        // replying.
+        pending_->close = true;
+        Respond(std::move(*pending_));
+        return false;
+      }
+      SendContinue();
+      return false;
     }
-    auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
-    stream_.expires_after(options_.idle_timeout);
-    return bhttp::async_write(
-        stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-          if (wec) {
-            if (self->sink_) self->sink_->Abort("write failed");
-            self->sink_.reset();
-            return self->Close();
-          }
-          self->DoReadBody();
-        });
   }
-  DoReadBody();
+  return true;
 }
 
-void HttpSession::DoReadBody() {
-  auto& body = parser_->get().body();
-  body.data = chunk_.get();
-  body.size = kChunkSize;
-  // One socket read at a time: the timer bounds the gap between body bytes
-  // (a stalled uploader is cut off after idle_timeout), and the sink sees data
-  // as it arrives.
-  stream_.expires_after(options_.idle_timeout);
-  bhttp::async_read_some(
-      stream_, buffer_, *parser_,
-      [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnBody(ec); });
+void HttpSession::SendContinue() {
+  auto cont = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, 11);
+  stream_.expires_after(options_->idle_timeout);
+  bhttp::async_write(stream_, *cont,
+                     [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+                       if (ec) {
+                         if (self->sink_) self->sink_->Abort("write failed");
+                         self->sink_.reset();
+                         return self->Close();
+                       }
+                       self->Process();
+                     });
 }
 
-void HttpSession::OnBody(beast::error_code ec) {
-  if (ec == bhttp::error::need_buffer) ec = {};
-  const size_t got = kChunkSize - parser_->get().body().size;
-  if (got > 0) {
-    const std::string_view bytes(chunk_.get(), got);
-    switch (mode_) {
-      case BodyMode::kSink:
-        if (!sink_->Append(bytes)) discarded_ += got;
-        break;
-      case BodyMode::kSmall:
-        if (request_.body.size() + got > core::RequestHandler::kSmallBodyLimit) {
-          mode_ = BodyMode::kDiscard;
-          pending_ = core::Response::Error(413, "too_large", "request body too large");
-          discarded_ += got;
-        } else {
-          request_.body.append(bytes);
-        }
-        break;
-      case BodyMode::kDiscard:
-        discarded_ += got;
-        break;
-    }
-  }
-  if (ec) {
-    const char* why = ec == beast::error::timeout ? "body timeout (idle_timeout without data)"
-                                                  : "connection lost during body";
-    if (IsParseError(ec)) why = "malformed body framing";
-    if (sink_) {
-      sink_->Abort(IsParseError(ec) ? ec.message() : why);
-      sink_.reset();
-    }
-    if (IsParseError(ec)) {
-      return FailRequest(400, "bad_request",
-                         std::string("malformed request body: ") + ec.message());
-    }
-    spdlog::debug("[{}] {} {} {}: {}", options_.name, remote_, request_.method, request_.target,
-                  why);
-    return Close();
-  }
-  if (discarded_ > options_.max_discard_bytes) {
-    // Too much to drop politely: answer and close.
-    core::Response r = sink_ ? sink_->Finish() : std::move(*pending_);
-    sink_.reset();
-    r.close = true;
-    return Respond(std::move(r));
-  }
-  if (!parser_->is_done()) return DoReadBody();
-  OnBodyComplete();
-}
-
-void HttpSession::OnBodyComplete() {
-  if (mode_ == BodyMode::kSink) {
-    core::Response r = sink_->Finish();
-    sink_.reset();
-    return Respond(std::move(r));
-  }
-  if (pending_) return Respond(std::move(*pending_));
-  stream_.expires_never();  // held GETs wait; the handler bounds the wait
-  handler_.Handle(request_, [self = shared_from_this()](core::Response r) {
+void HttpSession::OnComplete() {
+  auto self = shared_from_this();
+  auto post_back = [self](core::Response r) {
     net::post(self->stream_.get_executor(),
               [self, r = std::move(r)]() mutable { self->Respond(std::move(r)); });
-  });
+  };
+  if (sink_) {
+    auto sink = std::move(sink_);
+    stream_.expires_never();  // storing runs elsewhere; its answer comes back here
+    sink->Finish(std::move(post_back));
+    return;
+  }
+  if (pending_) return Respond(std::move(*pending_));
+  if (reader_.small_body_too_large()) {
+    return Respond(core::Response::Error(413, "too_large", "request body too large"));
+  }
+  stream_.expires_never();  // held GETs wait; the handler bounds the wait
+  handler_->Handle(reader_.request(), std::move(post_back));
 }
 
-void HttpSession::FailRequest(int status, std::string_view code, std::string_view message) {
-  spdlog::warn("[{}] {} {} {}: {} {}", options_.name, remote_,
-               request_.method.empty() ? "-" : request_.method,
-               request_.target.empty() ? "-" : request_.target, status, message);
-  core::Response r = core::Response::Error(status, code, message);
+void HttpSession::FailRequest(const RequestReader::Failure& failure) {
+  const auto& req = reader_.request();
+  spdlog::warn("[{}] {} {} {}: {} {}", options_->name, remote_,
+               req.method.empty() ? "-" : req.method, req.target.empty() ? "-" : req.target,
+               failure.status, failure.message);
+  if (!in_request_) {
+    started_ = std::chrono::steady_clock::now();
+    in_request_ = true;
+    ++state_->active_requests;
+  }
+  core::Response r = core::Response::Error(failure.status, failure.code, failure.message);
   r.close = true;  // the framing is broken: nothing after this can be trusted
   Respond(std::move(r));
 }
 
 void HttpSession::Respond(core::Response r) {
+  if (closed_) return;
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  handler_.OnResponseSent(request_, r, seconds);
+  const core::Request& request = reader_.request();
+  handler_->OnResponseSent(request, r, seconds);
 
+  const ResponseFraming framing =
+      FrameResponse(request, r, reader_.keep_alive() && !state_->draining.load());
   auto res = std::make_shared<bhttp::response<SliceBody>>();
   res->version(11);
   res->result(static_cast<unsigned>(r.status));
   res->set(bhttp::field::server, "liveorigin");
   res->set(bhttp::field::date, HttpDateNow());
   for (auto& [name, value] : r.headers) res->insert(name, value);
-  // A HEAD never carries a body, whatever the handler answered: stray bytes
-  // would be read as the next response on a keep-alive connection.
-  if (request_.method == "HEAD") r.ToHeadResponse();
-  const bool no_body = r.status < 200 || r.status == 204 || r.status == 304;
-  if (!no_body) {
-    res->content_length(r.head_length ? *r.head_length : r.length);
-    if (!r.head_length) res->body() = SliceBody::value_type{r.body, r.offset, r.length};
+  if (framing.content_length) {
+    res->content_length(*framing.content_length);
+    if (framing.send_body) res->body() = SliceBody::value_type{r.body, r.offset, r.length};
   }
-  const bool close = r.close || !keep_alive_ || state_->draining.load();
-  res->keep_alive(!close);
+  res->keep_alive(framing.keep_alive);
+  const bool close = !framing.keep_alive;
 
-  stream_.expires_after(options_.idle_timeout);
+  stream_.expires_after(options_->idle_timeout);
   bhttp::async_write(stream_, *res,
                      [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
                        self->OnWrite(close, ec);
@@ -306,10 +310,12 @@ void HttpSession::OnWrite(bool close, beast::error_code ec) {
     --state_->active_requests;
   }
   if (ec || close) return Close();
-  DoReadHeader();
+  StartRequest();
 }
 
 void HttpSession::Close() {
+  if (closed_) return;
+  closed_ = true;
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   stream_.close();

@@ -1,4 +1,12 @@
-// One HTTP/1.1 connection (private to the http module).
+// One HTTP/1.1 connection (private to the http module): an I/O pump around a
+// RequestReader. Reads arrive in large pieces (up to kBodyReadSize while a
+// body streams in), are parsed without I/O by the reader, and routed: heads to
+// the handler, upload bodies to its UploadSink, answers back to the socket.
+//
+// Lifetime: shared, bound into every pending handler through
+// shared_from_this; it shares ownership of the handler and the options, so
+// nothing it refers to can go away while it runs. All its work runs on its
+// strand.
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +19,7 @@
 
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/http/http_listener.h"
+#include "liveorigin/http/request_reader.h"
 
 namespace liveorigin::http {
 
@@ -19,44 +28,39 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-// Reads every request head first, routes it, then reads the body in pieces
-// straight into the handler's UploadSink (PUT), a small buffer (other
-// methods) or nowhere (refused requests). Lifetime: owned by the handlers it
-// binds through shared_from_this.
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(tcp::socket&& socket, core::RequestHandler& handler, const ListenerOptions& options,
-              std::shared_ptr<ListenerState> state);
+  HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHandler> handler,
+              std::shared_ptr<const ListenerOptions> options, std::shared_ptr<ListenerState> state);
   ~HttpSession();
   void Run();
 
  private:
-  enum class BodyMode { kSink, kSmall, kDiscard };
-
-  void DoReadHeader();
-  void OnHeader(beast::error_code ec);
-  void DoReadBody();
-  void OnBody(beast::error_code ec);
-  void OnBodyComplete();
+  void StartRequest();
+  void DoRead();
+  void OnRead(beast::error_code ec, std::size_t bytes);
+  // Feeds buffered bytes to the reader until it needs more input or the
+  // exchange waits for something (the handler, a write).
+  void Process();
+  // Returns true to keep processing input.
+  bool OnHead();
+  void OnComplete();
+  void SendContinue();
   void Respond(core::Response response);
   void OnWrite(bool close, beast::error_code ec);
-  void FailRequest(int status, std::string_view code, std::string_view message);
+  void FailRequest(const RequestReader::Failure& failure);
   void Close();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  core::RequestHandler& handler_;
-  const ListenerOptions& options_;
-  std::shared_ptr<ListenerState> state_;
-  std::optional<bhttp::request_parser<bhttp::buffer_body>> parser_;
-  std::unique_ptr<char[]> chunk_;
-  core::Request request_;
+  const std::shared_ptr<core::RequestHandler> handler_;
+  const std::shared_ptr<const ListenerOptions> options_;
+  const std::shared_ptr<ListenerState> state_;
+  RequestReader reader_;
   std::unique_ptr<core::UploadSink> sink_;
-  std::optional<core::Response> pending_;
-  BodyMode mode_ = BodyMode::kSmall;
-  uint64_t discarded_ = 0;
-  bool keep_alive_ = true;
+  std::optional<core::Response> pending_;  // refusal sent once its body is dropped
   bool in_request_ = false;
+  bool closed_ = false;
   std::chrono::steady_clock::time_point started_;
   std::string remote_;
 };

@@ -4,14 +4,17 @@
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <thread>
 
-#include "liveorigin/core/admin_service.h"
+#include "liveorigin/admin/admin_service.h"
 #include "liveorigin/core/body_cache.h"
 #include "liveorigin/core/event_registry.h"
+#include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/http/http_listener.h"
 #include "liveorigin/metrics/origin_metrics.h"
@@ -23,6 +26,29 @@ namespace net = boost::asio;
 namespace fs = std::filesystem;
 
 namespace {
+
+// Short non-blocking tasks on the network threads (waking held GETs).
+class IoTaskRunner final : public core::TaskRunner {
+ public:
+  explicit IoTaskRunner(net::io_context& ioc) : ioc_(ioc) {}
+  void Post(std::function<void()> task) override { net::post(ioc_, std::move(task)); }
+
+ private:
+  net::io_context& ioc_;
+};
+
+// Blocking work (storage, hashing, inspection, reloads) on a fixed pool of
+// threads, never on the network threads.
+class WorkerPool final : public core::TaskRunner {
+ public:
+  explicit WorkerPool(size_t threads) : pool_(threads) {}
+  void Post(std::function<void()> task) override { net::post(pool_, std::move(task)); }
+  // Waits for every posted task (and those they post) to finish.
+  void Join() { pool_.join(); }
+
+ private:
+  net::thread_pool pool_;
+};
 
 // Timers on the io_context: held requests wait without blocking a thread.
 class AsioScheduler final : public core::Scheduler {
@@ -62,14 +88,18 @@ struct OriginServer::Impl {
   fs::path config_file;
   std::shared_ptr<const config::Snapshot> snapshot;
   SystemClock clock;
-  net::io_context ioc;
-  std::unique_ptr<AsioScheduler> scheduler;
+  // Destruction order matters: the io_context (and every session and timer it
+  // holds) goes before the services those refer to; see Shutdown().
   std::shared_ptr<storage::RocksDbSegmentStore> store;
   std::unique_ptr<core::EventRegistry> registry;
   std::unique_ptr<core::BodyCache> cache;
   metrics::OriginMetrics metrics;
-  std::unique_ptr<core::OriginService> origin;
-  std::unique_ptr<core::AdminService> admin;
+  std::unique_ptr<WorkerPool> workers;
+  std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>();
+  std::unique_ptr<IoTaskRunner> io_tasks;
+  std::unique_ptr<AsioScheduler> scheduler;
+  std::shared_ptr<core::OriginService> origin;
+  std::shared_ptr<admin::AdminService> admin;
   std::shared_ptr<http::HttpListener> main_listener, admin_listener;
   std::mutex reload_mu;
   std::string events_signature;  // GUARDED_BY(reload_mu)
@@ -83,6 +113,8 @@ struct OriginServer::Impl {
   void RetentionLoop();
   void RunRetentionOnce();
   std::vector<std::string> Reload();
+  void StopRetention();
+  void Shutdown();
 };
 
 OriginServer::OriginServer(fs::path config_file, std::shared_ptr<const config::Snapshot> snapshot)
@@ -91,15 +123,30 @@ OriginServer::OriginServer(fs::path config_file, std::shared_ptr<const config::S
   impl_->snapshot = std::move(snapshot);
 }
 
-OriginServer::~OriginServer() {
-  if (impl_->retention_thread.joinable()) {
-    {
-      std::lock_guard lock(impl_->retention_mu);
-      impl_->stopping = true;
-    }
-    impl_->retention_cv.notify_all();
-    impl_->retention_thread.join();
+OriginServer::~OriginServer() { impl_->Shutdown(); }
+
+void OriginServer::Impl::StopRetention() {
+  if (!retention_thread.joinable()) return;
+  {
+    std::lock_guard lock(retention_mu);
+    stopping = true;
   }
+  retention_cv.notify_all();
+  retention_thread.join();
+}
+
+// Stops everything that could still run code against the services, in the
+// order that lets nothing dangle: the retention thread, the workers (their
+// completions post to the stopped io_context), then the io_context itself,
+// whose destruction drops every session (aborting unfinished uploads) and
+// timer. The services, the cache and the store go after, with Impl.
+void OriginServer::Impl::Shutdown() {
+  StopRetention();
+  if (ioc) ioc->stop();
+  if (workers) workers->Join();
+  main_listener.reset();
+  admin_listener.reset();
+  ioc.reset();
 }
 
 int OriginServer::Start() {
@@ -123,16 +170,18 @@ int OriginServer::Start() {
     return kExitStorageOrBind;
   }
   s.cache = std::make_unique<core::BodyCache>(cfg.cache_size);
-  s.scheduler = std::make_unique<AsioScheduler>(s.ioc);
-  core::OriginOptions options;
-  options.max_object_size = cfg.limits.max_object_size;
-  options.max_held_requests = cfg.limits.max_held_requests;
-  options.max_inflight_requests = cfg.limits.max_inflight_requests;
-  options.access_log = cfg.log.access_log;
-  s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
-                                                   s.clock, *s.scheduler, options);
-  s.admin = std::make_unique<core::AdminService>(
-      *s.registry, *s.store, s.metrics, s.clock, [this] { return ReloadEvents(); },
+  const size_t worker_threads =
+      cfg.limits.worker_threads
+          ? cfg.limits.worker_threads
+          : std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+  s.workers = std::make_unique<WorkerPool>(worker_threads);
+  s.io_tasks = std::make_unique<IoTaskRunner>(*s.ioc);
+  s.scheduler = std::make_unique<AsioScheduler>(*s.ioc);
+  s.origin = std::make_shared<core::OriginService>(
+      *s.registry, *s.store, *s.cache, s.metrics, s.clock,
+      core::OriginExecutors{*s.workers, *s.io_tasks, *s.scheduler}, core::OriginOptions::From(cfg));
+  s.admin = std::make_shared<admin::AdminService>(
+      *s.registry, *s.store, s.metrics, s.clock, *s.workers, [this] { return ReloadEvents(); },
       cfg.admin_token);
 
   http::ListenerOptions main_opts;
@@ -140,8 +189,8 @@ int OriginServer::Start() {
   main_opts.max_header_size = cfg.limits.max_header_size;
   main_opts.idle_timeout = cfg.limits.idle_timeout;
   main_opts.max_connections = cfg.limits.max_connections;
-  main_opts.max_discard_bytes = std::max<uint64_t>(cfg.limits.max_object_size * 4, 256ull << 20);
-  auto main_listener = http::HttpListener::Start(s.ioc, cfg.listen, *s.origin, main_opts);
+  main_opts.max_discard_bytes = http::ListenerOptions::DiscardLimit(cfg.limits.max_object_size);
+  auto main_listener = http::HttpListener::Start(*s.ioc, cfg.listen, s.origin, main_opts);
   if (!main_listener.ok()) {
     spdlog::critical("{}; change 'listen' in {} or stop the process using the port",
                      main_listener.status().message(), s.config_file.string());
@@ -150,9 +199,9 @@ int OriginServer::Start() {
   s.main_listener = *main_listener;
   http::ListenerOptions admin_opts;
   admin_opts.name = "admin";
-  admin_opts.idle_timeout = Millis(30000);
-  admin_opts.max_connections = 256;
-  auto admin_listener = http::HttpListener::Start(s.ioc, cfg.admin_listen, *s.admin, admin_opts);
+  admin_opts.idle_timeout = cfg.limits.idle_timeout;
+  admin_opts.max_connections = cfg.limits.admin_max_connections;
+  auto admin_listener = http::HttpListener::Start(*s.ioc, cfg.admin_listen, s.admin, admin_opts);
   if (!admin_listener.ok()) {
     spdlog::critical("{}; change 'admin_listen' in {} or stop the process using the port",
                      admin_listener.status().message(), s.config_file.string());
@@ -298,56 +347,59 @@ int OriginServer::Run() {
   const unsigned threads =
       configured ? configured : std::max(1u, std::thread::hardware_concurrency());
 
-  net::signal_set signals(s.ioc, SIGINT, SIGTERM, SIGHUP);
-  std::function<void()> wait_signal;
-  bool draining = false;
-  net::steady_timer drain_timer(s.ioc);
-  auto drain_deadline = std::chrono::steady_clock::now();
-  std::function<void()> check_drained = [&] {
-    const uint64_t active = s.main_listener->state().active_requests.load() +
-                            s.admin_listener->state().active_requests.load();
-    if (active == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
-      if (active) spdlog::warn("drain deadline reached with {} request(s) in flight", active);
-      s.ioc.stop();
-      return;
-    }
-    drain_timer.expires_after(std::chrono::milliseconds(20));
-    drain_timer.async_wait([&](const boost::system::error_code& ec) {
-      if (!ec) check_drained();
-    });
-  };
-  wait_signal = [&] {
-    signals.async_wait([&](const boost::system::error_code& ec, int signo) {
-      if (ec) return;
-      if (signo == SIGHUP) {
-        spdlog::info("SIGHUP: reloading events");
-        ReloadEvents();
+  {
+    net::signal_set signals(*s.ioc, SIGINT, SIGTERM, SIGHUP);
+    std::function<void()> wait_signal;
+    bool draining = false;
+    net::steady_timer drain_timer(*s.ioc);
+    auto drain_deadline = std::chrono::steady_clock::now();
+    std::function<void()> check_drained = [&] {
+      const uint64_t active = s.main_listener->state().active_requests.load() +
+                              s.admin_listener->state().active_requests.load();
+      if (active == 0 || std::chrono::steady_clock::now() >= drain_deadline) {
+        if (active) spdlog::warn("drain deadline reached with {} request(s) in flight", active);
+        s.ioc->stop();
+        return;
+      }
+      drain_timer.expires_after(std::chrono::milliseconds(20));
+      drain_timer.async_wait([&](const boost::system::error_code& ec) {
+        if (!ec) check_drained();
+      });
+    };
+    wait_signal = [&] {
+      signals.async_wait([&](const boost::system::error_code& ec, int signo) {
+        if (ec) return;
+        if (signo == SIGHUP) {
+          spdlog::info("SIGHUP: reloading events");
+          s.workers->Post([this] { ReloadEvents(); });  // file I/O: not on a network thread
+          wait_signal();
+          return;
+        }
+        if (draining) {
+          spdlog::warn("second stop signal: exiting now");
+          s.ioc->stop();
+          return;
+        }
+        draining = true;
+        spdlog::info("{}: draining (no new connections, finishing in-flight requests)",
+                     signo == SIGTERM ? "SIGTERM" : "SIGINT");
+        s.origin->SetDraining(true);
+        s.main_listener->Drain();
+        s.admin_listener->Drain();
+        // Uploads in progress may take up to a segment duration; bound the wait.
+        drain_deadline = std::chrono::steady_clock::now() + s.snapshot->server.limits.drain_timeout;
+        check_drained();
         wait_signal();
-        return;
-      }
-      if (draining) {
-        spdlog::warn("second stop signal: exiting now");
-        s.ioc.stop();
-        return;
-      }
-      draining = true;
-      spdlog::info("{}: draining (no new connections, finishing in-flight requests)",
-                   signo == SIGTERM ? "SIGTERM" : "SIGINT");
-      s.origin->SetDraining(true);
-      s.main_listener->Drain();
-      s.admin_listener->Drain();
-      // Uploads in progress may take up to a segment duration; bound the wait.
-      drain_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-      check_drained();
-      wait_signal();
-    });
-  };
-  wait_signal();
+      });
+    };
+    wait_signal();
 
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { s.ioc.run(); });
-  s.ioc.run();
-  for (auto& t : pool) t.join();
+    std::vector<std::thread> pool;
+    for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { s.ioc->run(); });
+    s.ioc->run();
+    for (auto& t : pool) t.join();
+  }  // signals and timers on the io_context go before it does
+  s.Shutdown();
 
   if (Status st = s.store->SyncWal(); !st.ok()) {
     spdlog::error("syncing the write-ahead log on shutdown failed: {}", st.ToString());

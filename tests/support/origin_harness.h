@@ -72,7 +72,8 @@ inline std::string Seg(uint64_t n, int variant = 0) {
   return s;
 }
 
-// One PUT to /ev/<path> through BeginUpload → Append (1000-byte chunks) → Finish.
+// One PUT to /ev/<path> through BeginUpload → Append (1000-byte chunks) → Finish;
+// the service must run its work inline (InlineTaskRunner).
 inline core::Response PutThrough(core::RequestHandler& handler, const std::string& pipeline,
                                  const std::string& path, const std::string& body,
                                  HeaderList extra = {},
@@ -90,7 +91,11 @@ inline core::Response PutThrough(core::RequestHandler& handler, const std::strin
   for (size_t off = 0; off < body.size(); off += 1000) {
     if (!sink->Append(std::string_view(body).substr(off, 1000))) break;
   }
-  return sink->Finish();
+  // With the InlineTaskRunner of the tests, the answer arrives before Finish returns.
+  std::optional<core::Response> answer;
+  sink->Finish([&answer](core::Response r) { answer = std::move(r); });
+  if (!answer) return core::Response::Error(599, "test", "the upload was not answered inline");
+  return std::move(*answer);
 }
 
 // Any other request; the reply fills in when the handler answers.

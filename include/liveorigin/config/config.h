@@ -31,6 +31,19 @@ struct Limits {
   uint32_t max_connections = 10000;        // concurrent connections on the main listener
   uint32_t max_held_requests = 100000;     // concurrent held GETs, all events; beyond: 503
   uint32_t max_inflight_requests = 20000;  // above this, GETs far behind the live edge are shed
+  // Shedding spares the live edge: only GETs more than this many segments
+  // behind it are refused while overloaded.
+  uint32_t shed_behind_segments = 3;
+  // Storage slower than this (recent average per operation) also counts as
+  // overload. 0 = never shed on storage latency.
+  milliseconds max_storage_latency{500};
+  // Threads for blocking work (storage, hashing, inspection); 0 = two per core,
+  // at least 4: storage calls block, so more threads than cores keep it busy.
+  uint32_t worker_threads = 0;
+  // SIGTERM: how long in-flight requests (uploads take up to a segment
+  // duration) may take to finish before the process exits anyway.
+  milliseconds drain_timeout{10000};
+  uint32_t admin_max_connections = 256;  // concurrent connections on the admin listener
   // PUTs are refused with 507 while data_dir's filesystem has less free space
   // than this (plus the object): the store never runs into a full disk. 0 = off.
   uint64_t min_free_disk = 256ull << 20;  // 256MiB

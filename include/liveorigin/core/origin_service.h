@@ -1,34 +1,64 @@
 // OriginService: the request logic of the main listener (SPEC §4, §5) —
-// packager PUTs and CDN GETs. Independent of sockets; thread-safe.
+// packager PUTs and CDN GETs. Independent of sockets.
+//
+// Thread-safe. Never blocks its caller: hashing, inspection and storage run
+// on `workers`, answers come back through the Respond / Finish callbacks on
+// whichever thread finished the work (the session posts them to its own
+// executor). Held GETs wait on the event's WaitList and the Scheduler.
+//
+// Lifetime: create with std::make_shared; every pending operation keeps the
+// service alive. The referenced collaborators must outlive every pending
+// operation (the server stops its threads and pools before destroying them).
 #pragma once
 
 #include <atomic>
 #include <memory>
 
 #include "liveorigin/common/clock.h"
+#include "liveorigin/config/config.h"
 #include "liveorigin/core/body_cache.h"
 #include "liveorigin/core/event_registry.h"
+#include "liveorigin/core/overload_state.h"
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/core/scheduler.h"
+#include "liveorigin/core/task_runner.h"
 #include "liveorigin/metrics/origin_metrics.h"
 #include "liveorigin/storage/segment_store.h"
 
 namespace liveorigin::core {
 
+// Defaults are those of config::Limits (documented there and in
+// docs/configuration.md).
 struct OriginOptions {
-  uint64_t max_object_size = 64ull << 20;
-  uint32_t max_held_requests = 100000;
-  // Above this many GETs in flight, GETs for segments more than
-  // `shed_behind_segments` behind the live edge are answered 503.
-  uint32_t max_inflight_requests = 20000;
-  uint32_t shed_behind_segments = 3;
+  uint64_t max_object_size = config::Limits{}.max_object_size;
+  uint32_t max_held_requests = config::Limits{}.max_held_requests;
+  // Above this many GETs in flight (or storage slower than
+  // max_storage_latency), GETs for segments more than `shed_behind_segments`
+  // behind the live edge are answered 503.
+  uint32_t max_inflight_requests = config::Limits{}.max_inflight_requests;
+  uint32_t shed_behind_segments = config::Limits{}.shed_behind_segments;
+  Millis max_storage_latency = config::Limits{}.max_storage_latency;
+  // Held GETs released by one PUT are woken in bursts of this many tasks, so
+  // the thread that stored the segment never serves them all (and the PUT's
+  // own answer goes out first).
+  size_t wake_burst = 64;
   bool access_log = false;  // one info line per finished request
+
+  static OriginOptions From(const config::ServerConfig& server);
 };
 
-class OriginService final : public RequestHandler {
+// Where OriginService's work runs.
+struct OriginExecutors {
+  TaskRunner& workers;  // blocking work: storage, hashing, inspection
+  TaskRunner& io;       // short non-blocking work: waking held GETs
+  Scheduler& timers;    // hold deadlines and rechecks
+};
+
+class OriginService final : public RequestHandler,
+                            public std::enable_shared_from_this<OriginService> {
  public:
   OriginService(EventRegistry& registry, storage::SegmentStore& store, BodyCache& cache,
-                metrics::OriginMetrics& metrics, const Clock& clock, Scheduler& scheduler,
+                metrics::OriginMetrics& metrics, const Clock& clock, OriginExecutors executors,
                 OriginOptions options);
   ~OriginService() override;
 
@@ -38,7 +68,10 @@ class OriginService final : public RequestHandler {
 
   // While draining, new PUTs are refused with 503 (SPEC §4.5 "shutting down").
   void SetDraining(bool draining) { draining_.store(draining); }
-  uint64_t inflight() const { return inflight_.load(); }
+  const OverloadState& overload() const { return overload_; }
+  uint64_t uploads_in_progress() const { return uploads_.load(); }
+  // GETs and uploads in flight.
+  uint64_t inflight() const { return overload_.inflight(); }
 
  private:
   class Upload;
@@ -46,26 +79,33 @@ class OriginService final : public RequestHandler {
 
   void HandleGet(Request request, Respond respond);
   void HandleDelete(const Request& request, Respond respond);
-  void GetSegment(const Request& request, const std::shared_ptr<LiveEvent>& event,
-                  const ObjectAddress& address, Respond respond);
-  // Builds the 200/206/304/416 answer for a chosen candidate.
-  Response Serve(const Request& request, const LiveEvent& event,
-                 const storage::CandidateRecord& record, TimePoint now);
-  std::string CacheControlFor(const LiveEvent& event, const storage::CandidateRecord& record,
-                              TimePoint now) const;
+  void GetSegment(Request request, std::shared_ptr<LiveEvent> event, ObjectAddress address,
+                  Respond respond);
+  // Serves `decision` (kServe): makes a new sticky choice durable first, then
+  // answers with the candidate's bytes (from the cache, or read on a worker).
+  void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
+                     Decision decision, Respond respond);
+  void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
+             const storage::CandidateRecord& record, bool durable, Respond respond);
+  Response BuildAnswer(const Request& request, const config::EventConfig& config,
+                       const storage::CandidateRecord& record, const Result<Body>& body,
+                       TimePoint now, bool durable);
   Response Refuse(const Request& request, std::string_view event, std::string_view who, int status,
                   std::string_view code, std::string_view message);
-  Response FinishUpload(Upload& upload);
+  Response IngestAnswer(const Request& request, const config::EventConfig& config,
+                        const std::string& pipeline, const Body& body, IngestResult& result);
+  void Wake(std::vector<WaitList::Wake> wakes);
 
   EventRegistry& registry_;
   storage::SegmentStore& store_;
   BodyCache& cache_;
   metrics::OriginMetrics& metrics_;
   const Clock& clock_;
-  Scheduler& scheduler_;
+  OriginExecutors exec_;
   const OriginOptions options_;
+  OverloadState overload_;
   std::atomic<bool> draining_{false};
-  std::atomic<uint64_t> inflight_{0};
+  std::atomic<uint64_t> uploads_{0};
 };
 
 // Key of a candidate's bytes in the BodyCache.

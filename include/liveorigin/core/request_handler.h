@@ -15,11 +15,14 @@ namespace liveorigin::core {
 // timeout, limit exceeded). Nothing of an aborted upload becomes visible.
 class UploadSink {
  public:
+  using Done = std::function<void(Response)>;
   virtual ~UploadSink() = default;
   // Returns false to refuse further data; the session then calls Finish and
   // sends its response after discarding the rest of the body.
   virtual bool Append(std::string_view bytes) = 0;
-  virtual Response Finish() = 0;
+  // Stores the upload; `done` runs exactly once with the answer, possibly
+  // later and on another thread. The sink may be destroyed right after.
+  virtual void Finish(Done done) = 0;
   virtual void Abort(std::string_view reason) = 0;
 };
 

@@ -6,6 +6,7 @@
 // caller runs on N threads. Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -22,14 +23,22 @@ class io_context;
 
 namespace liveorigin::http {
 
+// Defaults are those of config::Limits (documented there and in
+// docs/configuration.md).
 struct ListenerOptions {
-  std::string name = "main";            // for logs
-  uint64_t max_header_size = 16 << 10;  // 431 beyond
-  Millis idle_timeout{30000};           // keep-alive idle and max gap between body bytes
-  uint32_t max_connections = 10000;     // excess connections get 503 and are closed
+  std::string name = "main";                                    // for logs
+  uint64_t max_header_size = config::Limits{}.max_header_size;  // 431 beyond
+  // Keep-alive idle time, and the longest gap between body bytes.
+  Millis idle_timeout = config::Limits{}.idle_timeout;
+  uint32_t max_connections = config::Limits{}.max_connections;  // excess: 503 and close
   // A refused body is read and dropped to keep the connection; beyond this
-  // many bytes the connection is closed instead.
-  uint64_t max_discard_bytes = 256ull << 20;
+  // many bytes the connection is closed instead: four maximal objects, and at
+  // least 256 MiB.
+  uint64_t max_discard_bytes = DiscardLimit(config::Limits{}.max_object_size);
+
+  static uint64_t DiscardLimit(uint64_t max_object_size) {
+    return std::max<uint64_t>(max_object_size * 4, 256ull << 20);
+  }
 };
 
 // Shared with sessions so they can see the drain flag and count themselves.
@@ -44,7 +53,7 @@ class HttpListener {
   // Binds and starts accepting. Errors name the endpoint (e.g. address in use).
   static Result<std::shared_ptr<HttpListener>> Start(boost::asio::io_context& ioc,
                                                      const config::Endpoint& endpoint,
-                                                     core::RequestHandler& handler,
+                                                     std::shared_ptr<core::RequestHandler> handler,
                                                      ListenerOptions options);
   virtual ~HttpListener() = default;
 

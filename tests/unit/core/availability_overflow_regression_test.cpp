@@ -70,7 +70,11 @@ TEST(AvailabilityOverflowRegressionTest, FarFutureSegmentIsNotYetAvailable) {
   metrics::OriginMetrics metrics;
   ManualClock clock(kAst + 60s);
   IdleScheduler scheduler;
-  OriginService service(registry, *store, cache, metrics, clock, scheduler, OriginOptions{});
+  InlineTaskRunner inline_runner;
+  auto service_ptr = std::make_shared<OriginService>(
+      registry, *store, cache, metrics, clock,
+      OriginExecutors{inline_runner, inline_runner, scheduler}, OriginOptions{});
+  OriginService& service = *service_ptr;
 
   for (uint64_t n : {uint64_t{5'000'000'000}, kMaxNumber}) {
     Request req;

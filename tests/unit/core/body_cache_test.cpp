@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <functional>
+#include <future>
 #include <latch>
 #include <stdexcept>
 #include <thread>
@@ -15,11 +17,33 @@ namespace {
 
 Body B(size_t size, char fill = 'x') { return std::make_shared<const std::string>(size, fill); }
 
+// The asynchronous API driven synchronously: `load` runs on the calling thread
+// of the first miss; the callers that join it wait for its result.
+Result<Body> GetOrLoadSync(BodyCache& cache, const std::string& key,
+                           const std::function<Result<Body>()>& load) {
+  std::promise<Result<Body>> promise;
+  auto future = promise.get_future();
+  auto hit = cache.GetOrLoad(
+      key,
+      [&load](BodyCache::Loaded done) {
+        Result<Body> r = Status::IOError("load did not run");
+        try {
+          r = load();
+        } catch (const std::exception& e) {
+          r = Status::IOError(std::string("load failed: ") + e.what());
+        }
+        done(std::move(r));
+      },
+      [&promise](Result<Body> r) { promise.set_value(std::move(r)); });
+  if (hit) return *hit;
+  return future.get();
+}
+
 // True when `key` is cached. Probes with a failing loader, which is never cached,
 // so a miss leaves the cache as it was (a hit refreshes the key's LRU position).
 bool IsCached(BodyCache& cache, const std::string& key) {
   bool loaded = false;
-  auto r = cache.GetOrLoad(key, [&]() -> Result<Body> {
+  auto r = GetOrLoadSync(cache, key, [&]() -> Result<Body> {
     loaded = true;
     return Status::NotFound("probe");
   });
@@ -35,7 +59,8 @@ TEST(BodyCacheTest, EvictsLeastRecentlyUsedByBytes) {
   cache.Put("d", B(250));
   EXPECT_EQ(cache.bytes(), 1000u) << "exactly at capacity: nothing evicted";
   // Touch "a": "b" becomes the least recently used.
-  ASSERT_TRUE(cache.GetOrLoad("a", [] { return Result<Body>(Status::IOError("unused")); }).ok());
+  ASSERT_TRUE(
+      GetOrLoadSync(cache, "a", [] { return Result<Body>(Status::IOError("unused")); }).ok());
   cache.Put("e", B(100));
   EXPECT_EQ(cache.bytes(), 850u);
   EXPECT_FALSE(IsCached(cache, "b"));
@@ -70,7 +95,7 @@ TEST(BodyCacheTest, ObjectOverAQuarterOfTheCapacityIsNotCached) {
   int loads = 0;
   auto big = B(600);
   for (int i = 0; i < 2; ++i) {
-    auto r = cache.GetOrLoad("big", [&]() -> Result<Body> {
+    auto r = GetOrLoadSync(cache, "big", [&]() -> Result<Body> {
       ++loads;
       return big;
     });
@@ -95,7 +120,7 @@ TEST(BodyCacheTest, PutRefreshesBodyAndRecency) {
   auto v2 = B(150, '2');
   cache.Put("k", v2);
   EXPECT_EQ(cache.bytes(), 350u) << "the old body's bytes are released";
-  auto r = cache.GetOrLoad("k", [] { return Result<Body>(Status::IOError("unused")); });
+  auto r = GetOrLoadSync(cache, "k", [] { return Result<Body>(Status::IOError("unused")); });
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->get(), v2.get());
 
@@ -128,12 +153,12 @@ TEST(BodyCacheTest, CountsHitsAndMisses) {
     ++loads;
     return body;
   };
-  auto first = cache.GetOrLoad("k", load);
+  auto first = GetOrLoadSync(cache, "k", load);
   ASSERT_TRUE(first.ok());
   EXPECT_EQ(cache.misses(), 1u);
   EXPECT_EQ(cache.hits(), 0u);
   for (int i = 0; i < 3; ++i) {
-    auto again = cache.GetOrLoad("k", load);
+    auto again = GetOrLoadSync(cache, "k", load);
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again->get(), body.get()) << "shared, never copied";
   }
@@ -142,7 +167,7 @@ TEST(BodyCacheTest, CountsHitsAndMisses) {
   EXPECT_EQ(cache.misses(), 1u);
   EXPECT_EQ(cache.collapsed(), 0u);
   cache.Put("p", B(5));
-  ASSERT_TRUE(cache.GetOrLoad("p", load).ok());
+  ASSERT_TRUE(GetOrLoadSync(cache, "p", load).ok());
   EXPECT_EQ(cache.hits(), 4u) << "a Put body counts as a hit";
   EXPECT_EQ(loads, 1);
 }
@@ -151,7 +176,7 @@ TEST(BodyCacheTest, FailingLoaderIsNotCached) {
   BodyCache cache(1000);
   int loads = 0;
   for (int i = 0; i < 2; ++i) {
-    auto r = cache.GetOrLoad("k", [&]() -> Result<Body> {
+    auto r = GetOrLoadSync(cache, "k", [&]() -> Result<Body> {
       ++loads;
       return Status::IOError("disk on fire");
     });
@@ -163,10 +188,11 @@ TEST(BodyCacheTest, FailingLoaderIsNotCached) {
   EXPECT_EQ(cache.bytes(), 0u);
 
   // A throwing loader becomes an error, and is not cached either.
-  auto thrown = cache.GetOrLoad("t", []() -> Result<Body> { throw std::runtime_error("boom"); });
+  auto thrown =
+      GetOrLoadSync(cache, "t", []() -> Result<Body> { throw std::runtime_error("boom"); });
   ASSERT_FALSE(thrown.ok());
   EXPECT_NE(thrown.status().message().find("boom"), std::string::npos);
-  auto later = cache.GetOrLoad("t", [] { return Result<Body>(B(7)); });
+  auto later = GetOrLoadSync(cache, "t", [] { return Result<Body>(B(7)); });
   ASSERT_TRUE(later.ok());
   EXPECT_EQ((*later)->size(), 7u);
   EXPECT_TRUE(IsCached(cache, "t"));
@@ -192,7 +218,7 @@ TEST(BodyCacheTest, ConcurrentMissesAreCollapsedIntoOneLoad) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
-      auto r = cache.GetOrLoad("seg", load);
+      auto r = GetOrLoadSync(cache, "seg", load);
       if (r.ok()) got[i] = r->get();
     });
   }
@@ -225,7 +251,7 @@ TEST(BodyCacheTest, ConcurrentMissesShareAFailureWhichIsNotCached) {
   std::vector<std::thread> threads;
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&] {
-      if (!cache.GetOrLoad("seg", load).ok()) ++failures;
+      if (!GetOrLoadSync(cache, "seg", load).ok()) ++failures;
     });
   }
   while (!loader_started.load() || cache.collapsed() < kThreads - 1) std::this_thread::yield();

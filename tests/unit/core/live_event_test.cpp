@@ -2,6 +2,7 @@
 // pipelines, stickiness and its persistence.
 #include "liveorigin/core/live_event.h"
 #include "fmp4_fixtures.h"
+#include "liveorigin/admin/event_views.h"
 
 #include <gtest/gtest.h>
 
@@ -47,15 +48,33 @@ class LiveEventTest : public ::testing::Test {
                    TimePoint when, std::vector<std::string> header_defects = {}) {
     auto addr = event_->Classify(path);
     EXPECT_TRUE(addr.has_value()) << path;
-    return event_->Ingest(*addr, pipeline, B(std::move(body)), std::move(header_defects), "", when);
+    std::vector<WaitList::Wake> wake;
+    auto result = event_->Ingest(*addr, pipeline, B(std::move(body)), std::move(header_defects), "",
+                                 when, &wake);
+    for (auto& w : wake) w();
+    return result;
   }
   void PutInits(TimePoint when) {
     for (const char* p : {"a", "b"}) {
       ASSERT_TRUE(Put(p, "v/init.mp4", Fixture("dash_video_init.mp4"), when).status.ok());
     }
   }
-  Resolution Resolve(const std::string& path, TimePoint now) {
-    return event_->Resolve(*event_->Classify(path), now);
+  // Resolves as a GET does: a new sticky choice is persisted before serving.
+  static Decision ResolveOn(LiveEvent& event, const std::string& path, TimePoint now) {
+    Decision d = event.Resolve(*event.Classify(path), now);
+    if (d.persist) {
+      std::vector<WaitList::Wake> wake;
+      EXPECT_TRUE(event.PersistSticky(*d.persist, &wake).ok());
+      for (auto& w : wake) w();
+    }
+    return d;
+  }
+  Decision Resolve(const std::string& path, TimePoint now) { return ResolveOn(*event_, path, now); }
+  nlohmann::json StatusJson(TimePoint now) {
+    return admin::EventStatusJson(event_->View(now), now);
+  }
+  nlohmann::json ObjectJson(const std::string& path, TimePoint now) {
+    return admin::ObjectJson(cfg_, event_->ViewObject(*event_->Classify(path), now));
   }
 
   config::EventConfig cfg_;
@@ -100,7 +119,7 @@ TEST_F(LiveEventTest, TruncatedSegmentIsCorruptAndTheCleanOneIsServed) {
   auto after = Resolve("v/1.m4s", TimePoint(1s) + 600ms);
   ASSERT_EQ(after.outcome, Selection::Outcome::kServe);
   EXPECT_EQ(after.record.id.pipeline, "b");
-  const auto view = event_->ObjectJson(*event_->Classify("v/1.m4s"), TimePoint(3s));
+  const auto view = ObjectJson("v/1.m4s", TimePoint(3s));
   EXPECT_EQ(view["selected"], "b");
   EXPECT_EQ(view["candidates"][0]["pipeline"], "a");
   EXPECT_EQ(view["candidates"][0]["defects"][0], "corrupt");
@@ -144,7 +163,7 @@ TEST_F(LiveEventTest, OffsetTimelineIsADiscontinuityAndNeverSwitchedTo) {
   EXPECT_TRUE(a2.record.AllDefects().empty()) << a2.record.inspection_note;
   EXPECT_EQ(b2.record.origin_defects, std::vector<std::string>{"timing-discontinuity"})
       << b2.record.inspection_note;
-  const auto status = event_->StatusJson(TimePoint(4s));
+  const auto status = StatusJson(TimePoint(4s));
   ASSERT_FALSE(status["alignment"].empty());
   EXPECT_FALSE(status["alignment"][0]["aligned"].get<bool>()) << status.dump(2);
   EXPECT_NEAR(status["alignment"][0]["offset_seconds"].get<double>(), -0.5, 1e-6);
@@ -180,7 +199,7 @@ TEST_F(LiveEventTest, CleanChoiceIsStickyAndSurvivesRestart) {
   ASSERT_TRUE(
       store_->ForEachSelection([&](storage::SelectionRecord&& s) { rebuilt.RestoreSelection(s); })
           .ok());
-  EXPECT_EQ(rebuilt.Resolve(*rebuilt.Classify("v/1.m4s"), TimePoint(5s)).record.id.pipeline, "b");
+  EXPECT_EQ(ResolveOn(rebuilt, "v/1.m4s", TimePoint(5s)).record.id.pipeline, "b");
 }
 
 TEST_F(LiveEventTest, DefectiveChoiceIsReplacedWhenABetterOneArrives) {
@@ -229,7 +248,7 @@ TEST_F(LiveEventTest, PipelineHealthFollowsSegmentPuts) {
   EXPECT_TRUE(event_->PipelineHealthy("a", TimePoint(3s)));
   EXPECT_TRUE(event_->PipelineHealthy("a", TimePoint(4s)));
   EXPECT_FALSE(event_->PipelineHealthy("a", TimePoint(4s) + 1ms)) << "stalled after 2·d";
-  const auto status = event_->StatusJson(TimePoint(5s));
+  const auto status = StatusJson(TimePoint(5s));
   EXPECT_EQ(status["pipelines"][0]["state"], "stalled");
   EXPECT_EQ(status["pipelines"][0]["last_number"], 1);
 }

@@ -44,8 +44,9 @@ class OriginServiceTest : public ::testing::Test {
   }
 
   void MakeService(OriginOptions options) {
-    service_ = std::make_unique<OriginService>(registry_, *store_, cache_, metrics_, clock_,
-                                               scheduler_, options);
+    service_ =
+        std::make_shared<OriginService>(registry_, *store_, cache_, metrics_, clock_,
+                                        OriginExecutors{inline_, inline_, scheduler_}, options);
   }
 
   Response Put(const std::string& pipeline, const std::string& path, const std::string& body,
@@ -72,7 +73,8 @@ class OriginServiceTest : public ::testing::Test {
   metrics::OriginMetrics metrics_;
   ManualClock clock_{kAst};
   ManualScheduler scheduler_{clock_};
-  std::unique_ptr<OriginService> service_;
+  InlineTaskRunner inline_;
+  std::shared_ptr<OriginService> service_;
 };
 
 // ---------------------------------------------------------------------------

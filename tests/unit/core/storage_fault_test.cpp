@@ -12,7 +12,7 @@
 #include <mutex>
 #include <sstream>
 
-#include "liveorigin/core/admin_service.h"
+#include "liveorigin/admin/admin_service.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/core/scheduler.h"
@@ -63,10 +63,11 @@ class StorageFaultTest : public ::testing::Test {
     size_t restored = 0, skipped = 0;
     ASSERT_TRUE(registry_->Rebuild(&restored, &skipped).ok());
     cache_ = std::make_unique<BodyCache>(64 << 20);
-    service_ = std::make_unique<OriginService>(*registry_, *faulty_, *cache_, metrics_, clock_,
-                                               scheduler_, OriginOptions{});
-    admin_ = std::make_unique<AdminService>(*registry_, *faulty_, metrics_, clock_,
-                                            [] { return std::vector<std::string>{}; });
+    service_ = std::make_shared<OriginService>(*registry_, *faulty_, *cache_, metrics_, clock_,
+                                               OriginExecutors{inline_, inline_, scheduler_},
+                                               OriginOptions{});
+    admin_ = std::make_unique<admin::AdminService>(*registry_, *faulty_, metrics_, clock_, inline_,
+                                                   [] { return std::vector<std::string>{}; });
   }
 
   Response Put(const std::string& pipeline, const std::string& path, const std::string& body) {
@@ -96,8 +97,9 @@ class StorageFaultTest : public ::testing::Test {
   ManualScheduler scheduler_{clock_};
   std::unique_ptr<EventRegistry> registry_;
   std::unique_ptr<BodyCache> cache_;
-  std::unique_ptr<OriginService> service_;
-  std::unique_ptr<AdminService> admin_;
+  InlineTaskRunner inline_;
+  std::shared_ptr<OriginService> service_;
+  std::unique_ptr<admin::AdminService> admin_;
 };
 
 // ---------------------------------------------------------------------------

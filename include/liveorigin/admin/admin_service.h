@@ -1,6 +1,7 @@
 // AdminService: the admin listener's request logic (SPEC §6): health,
 // readiness, Prometheus metrics, event and object status, reload.
-// Thread-safe.
+// Thread-safe. Requests are answered on `workers` (reloads read files,
+// /metrics walks every event): never on a network thread.
 #pragma once
 
 #include <functional>
@@ -11,34 +12,37 @@
 #include "liveorigin/common/clock.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/request_handler.h"
+#include "liveorigin/core/task_runner.h"
 #include "liveorigin/metrics/origin_metrics.h"
 #include "liveorigin/storage/segment_store.h"
 
-namespace liveorigin::core {
+namespace liveorigin::admin {
 
-class AdminService final : public RequestHandler {
+class AdminService final : public core::RequestHandler {
  public:
   // Reload returns the errors ("file:line:col: message"); empty = applied.
   using ReloadFn = std::function<std::vector<std::string>()>;
 
   // `token`: when set, /admin/* and /metrics need "Authorization: Bearer <token>"
   // (compared in constant time); /healthz and /readyz stay open for probes.
-  AdminService(EventRegistry& registry, storage::SegmentStore& store,
-               metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
-               std::optional<std::string> token = std::nullopt);
+  AdminService(core::EventRegistry& registry, storage::SegmentStore& store,
+               metrics::OriginMetrics& metrics, const Clock& clock, core::TaskRunner& workers,
+               ReloadFn reload, std::optional<std::string> token = std::nullopt);
 
-  void Handle(Request request, Respond respond) override;
-  std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
+  void Handle(core::Request request, Respond respond) override;
+  std::unique_ptr<core::UploadSink> BeginUpload(const core::Request& request,
+                                                core::Response* refusal) override;
 
  private:
-  Response Route(const Request& request);
+  core::Response Route(const core::Request& request);
 
-  EventRegistry& registry_;
+  core::EventRegistry& registry_;
   storage::SegmentStore& store_;
   metrics::OriginMetrics& metrics_;
   const Clock& clock_;
+  core::TaskRunner& workers_;
   ReloadFn reload_;
   std::optional<std::string> token_;
 };
 
-}  // namespace liveorigin::core
+}  // namespace liveorigin::admin

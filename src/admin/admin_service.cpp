@@ -1,28 +1,38 @@
-#include "liveorigin/core/admin_service.h"
+#include "liveorigin/admin/admin_service.h"
 
 #include <nlohmann/json.hpp>
 
+#include "liveorigin/admin/event_views.h"
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/core/request_target.h"
 
-namespace liveorigin::core {
+namespace liveorigin::admin {
 
+using core::EqualsIgnoreCase;
+using core::ParseRequestTarget;
+using core::Request;
+using core::Response;
+using core::UploadSink;
 using nlohmann::json;
 
-AdminService::AdminService(EventRegistry& registry, storage::SegmentStore& store,
-                           metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
+AdminService::AdminService(core::EventRegistry& registry, storage::SegmentStore& store,
+                           metrics::OriginMetrics& metrics, const Clock& clock,
+                           core::TaskRunner& workers, ReloadFn reload,
                            std::optional<std::string> token)
     : registry_(registry),
       store_(store),
       metrics_(metrics),
       clock_(clock),
+      workers_(workers),
       reload_(std::move(reload)),
       token_(std::move(token)) {}
 
 void AdminService::Handle(Request request, Respond respond) {
-  Response r = Route(request);
-  if (request.method == "HEAD") r.ToHeadResponse();
-  respond(std::move(r));
+  workers_.Post([this, request = std::move(request), respond = std::move(respond)] {
+    Response r = Route(request);
+    if (request.method == "HEAD") r.ToHeadResponse();
+    respond(std::move(r));
+  });
 }
 
 std::unique_ptr<UploadSink> AdminService::BeginUpload(const Request& request, Response* refusal) {
@@ -93,7 +103,7 @@ Response AdminService::Route(const Request& request) {
     }
     if (rest == "events") {
       json list = json::array();
-      for (const auto& e : registry_.All()) list.push_back(e->StatusJson(now));
+      for (const auto& e : registry_.All()) list.push_back(EventStatusJson(e->View(now), now));
       return finish(Response::Json(200, json{{"events", std::move(list)}}.dump(2)));
     }
     constexpr std::string_view kEvents = "events/";
@@ -105,7 +115,7 @@ Response AdminService::Route(const Request& request) {
       if (!event)
         return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
-        return finish(Response::Json(200, event->StatusJson(now).dump(2)));
+        return finish(Response::Json(200, EventStatusJson(event->View(now), now).dump(2)));
       }
       constexpr std::string_view kObjects = "objects/";
       std::string_view sub = tail.substr(slash + 1);
@@ -116,7 +126,8 @@ Response AdminService::Route(const Request& request) {
           return Response::Error(404, "not_found",
                                  "segment number is not in the form the media template renders");
         }
-        return finish(Response::Json(200, event->ObjectJson(*address, now).dump(2)));
+        return finish(Response::Json(
+            200, ObjectJson(*event->config(), event->ViewObject(*address, now)).dump(2)));
       }
     }
   }
@@ -126,4 +137,4 @@ Response AdminService::Route(const Request& request) {
       "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
 }
 
-}  // namespace liveorigin::core
+}  // namespace liveorigin::admin
