@@ -80,6 +80,41 @@ void InspectSegment(std::string_view body, const SegmentContext& context,
     return;
   }
   if (info.slate) AddDefect(record, defect::kSlate, "styp brand slat (slate)");
+  // A segment must carry media: samples of a track the init segment declares
+  // (or of any track while no init is known). Empty, nested or free-only
+  // segments parse cleanly but play nothing.
+  bool has_media = false;
+  for (const auto& t : record->tracks) {
+    if (t.sample_count == 0) continue;
+    if (!context.init || context.init->FindTrack(t.track_id)) has_media = true;
+  }
+  if (!has_media) {
+    AddDefect(record, defect::kCorrupt,
+              context.init ? "no samples of the init segment's tracks" : "no media samples");
+    return;
+  }
+  // A track that lasts nothing is a gap in the stream, whatever the others do.
+  auto zero_duration = [&](uint32_t track_id) {
+    char why[120];
+    std::snprintf(why, sizeof why, "track %u has zero duration in this segment", track_id);
+    AddDefect(record, defect::kShortDuration, why);
+  };
+  for (const auto& t : record->tracks) {
+    if (t.sample_count == 0 || t.duration == 0) {
+      zero_duration(t.track_id);
+      return;
+    }
+  }
+  if (context.init && !info.last_segment) {
+    for (const auto& it : context.init->tracks) {
+      const bool present = std::any_of(record->tracks.begin(), record->tracks.end(),
+                                       [&](const auto& t) { return t.track_id == it.track_id; });
+      if (!present) {
+        zero_duration(it.track_id);
+        return;
+      }
+    }
+  }
   if (!context.init) {
     if (!record->inspection_note.empty()) record->inspection_note += "; ";
     record->inspection_note += "no init segment for this rendition yet: duration not checked";

@@ -193,22 +193,7 @@ bool HttpSession::OnHead() {
   core::Request& request = reader_.request();
   request.remote = remote_;
 
-  if (request.method == "PUT") {
-    core::Response refusal;
-    sink_ = handler_->BeginUpload(request, &refusal);
-    if (sink_) {
-      reader_.SetBodyMode(BodyMode::kSink);
-    } else {
-      reader_.SetBodyMode(BodyMode::kDiscard);
-      pending_ = std::move(refusal);
-    }
-  } else {
-    reader_.SetBodyMode(BodyMode::kSmall);
-    if (request.content_length && *request.content_length > core::RequestHandler::kSmallBodyLimit) {
-      reader_.SetBodyMode(BodyMode::kDiscard);
-      pending_ = core::Response::Error(413, "too_large", "request body too large for this method");
-    }
-  }
+  RouteBody(*handler_, reader_, &sink_, &pending_);
   if (reader_.expects_continue()) {
     if (!reader_.message_done()) {
       if (pending_) {

@@ -173,4 +173,27 @@ RequestReader::Event RequestReader::FeedEof() {
   return Event::kComplete;
 }
 
+void RouteBody(core::RequestHandler& handler, RequestReader& reader,
+               std::unique_ptr<core::UploadSink>* sink, std::optional<core::Response>* refusal) {
+  const core::Request& request = reader.request();
+  sink->reset();
+  refusal->reset();
+  if (request.method == "PUT") {
+    core::Response refused;
+    *sink = handler.BeginUpload(request, &refused);
+    if (*sink) {
+      reader.SetBodyMode(BodyMode::kSink);
+    } else {
+      reader.SetBodyMode(BodyMode::kDiscard);
+      *refusal = std::move(refused);
+    }
+    return;
+  }
+  reader.SetBodyMode(BodyMode::kSmall);
+  if (request.content_length && *request.content_length > core::RequestHandler::kSmallBodyLimit) {
+    reader.SetBodyMode(BodyMode::kDiscard);
+    *refusal = core::Response::Error(413, "too_large", "request body too large for this method");
+  }
+}
+
 }  // namespace liveorigin::http

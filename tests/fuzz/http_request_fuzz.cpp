@@ -1,9 +1,9 @@
 // libFuzzer target for the HTTP request path without sockets: the input is the
-// byte stream a client sends on one connection. Each request is parsed with
-// Beast's request_parser<buffer_body> under the session's limits, turned into a
-// core::Request the way src/http/http_session.cpp does, and sent through a real
-// OriginService (in-memory store, manual clock and scheduler): PUTs through
-// BeginUpload / Append / Finish, everything else through Handle.
+// byte stream a client sends on one connection. It is read by the session's own
+// RequestReader, routed by its RouteBody and framed by its FrameResponse, and
+// sent through a real OriginService (in-memory store, manual clock and
+// scheduler, work run inline): PUTs through BeginUpload / Append / Finish,
+// everything else through Handle.
 //
 // A held GET does not stop the stream: the next request is treated as if it
 // came on another connection, so a later PUT in the same input can release it.
@@ -46,6 +46,8 @@
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/core/request_target.h"
 #include "liveorigin/core/scheduler.h"
+#include "liveorigin/http/request_reader.h"
+#include "liveorigin/http/response_head.h"
 #include "liveorigin/storage/memory_segment_store.h"
 
 namespace {
@@ -101,7 +103,6 @@ const TimePoint kAst{1'700'000'000s};
 // Live edge of "ev" is segment 10 at the start of every input.
 const TimePoint kStart = kAst + 20s + 500ms;
 
-constexpr size_t kChunkSize = 64 * 1024;  // as the session
 constexpr uint32_t kHeaderLimit = 16 * 1024;
 constexpr int64_t kMaxAdvanceMs = 600'000;
 
@@ -172,7 +173,10 @@ struct Origin {
   liveorigin::metrics::OriginMetrics metrics;
   ManualClock clock{kStart};
   ManualScheduler scheduler{clock};
-  core::OriginService service{registry, *store, cache, metrics, clock, scheduler, Options()};
+  core::InlineTaskRunner inline_runner;
+  std::shared_ptr<core::OriginService> service = std::make_shared<core::OriginService>(
+      registry, *store, cache, metrics, clock,
+      core::OriginExecutors{inline_runner, inline_runner, scheduler}, Options());
 
   Origin() { registry.Apply(*g_events); }
   ~Origin() { scheduler.Clear(); }
@@ -191,9 +195,9 @@ void CheckResponse(const core::Request& request, const core::Response& r) {
                  r.status, static_cast<int>(std::min<size_t>(r.BodyView().size(), 160)),
                  r.body ? r.BodyView().data() : "");
   }
-  const bool no_body_status = r.status < 200 || r.status == 204 || r.status == 304;
-  const uint64_t body_bytes_sent = no_body_status || r.head_length ? 0 : r.length;
-  if (g_check_head_body && request.method == "HEAD") Check(body_bytes_sent == 0);
+  core::Response framed = r;
+  const auto framing = liveorigin::http::FrameResponse(request, framed, true);
+  if (g_check_head_body && request.method == "HEAD") Check(!framing.send_body);
   if (auto type = r.Header("Content-Type"); type && *type == "application/json" && r.body) {
     Check(nlohmann::json::accept(r.BodyView()));
   }
@@ -215,10 +219,14 @@ bool HugeSegmentNumber(const core::Request& request) {
   return false;
 }
 
-// The session's body buffer, allocated once for all inputs.
-char* ChunkBuffer() {
-  static char* const buffer = new char[kChunkSize];
-  return buffer;
+using Reader = liveorigin::http::RequestReader;
+
+liveorigin::http::RequestReaderLimits ReaderLimits() {
+  liveorigin::http::RequestReaderLimits l;
+  l.max_header_size = kHeaderLimit;
+  l.max_small_body = core::RequestHandler::kSmallBodyLimit;
+  l.max_discard_bytes = 1 << 20;
+  return l;
 }
 
 // One request and its answer, which may come later (held GETs).
@@ -245,8 +253,8 @@ class Connection {
     }
     Check(!origin_.scheduler.RunNext());  // nothing reschedules itself forever
     for (const auto& e : handled_) Check(e->calls == 1);
-    Check(origin_.metrics.held_now() == 0);
-    Check(origin_.service.inflight() == 0);
+    Check(origin_.service->overload().held() == 0);
+    Check(origin_.service->inflight() == 0);
   }
 
  private:
@@ -264,8 +272,16 @@ class Connection {
   // the connection closes after it.
   bool Respond(core::Response r) {
     CheckResponse(request_, r);
-    origin_.service.OnResponseSent(request_, r, 0.0);
+    origin_.service->OnResponseSent(request_, r, 0.0);
     return !r.close && keep_alive_;
+  }
+
+  // The service runs its work inline here: the answer arrives during Finish.
+  static core::Response FinishUpload(core::UploadSink& sink) {
+    std::optional<core::Response> answer;
+    sink.Finish([&answer](core::Response r) { answer = std::move(r); });
+    Check(answer.has_value());
+    return std::move(*answer);
   }
 
   bool Fail(int status, std::string_view code, std::string message) {
@@ -274,122 +290,79 @@ class Connection {
     return Respond(std::move(r));
   }
 
-  // One request; false when the connection is done.
+  // One request, read by the session's own RequestReader and routed by its
+  // RouteBody; false when the connection is done.
   bool ReadRequest() {
-    bhttp::request_parser<bhttp::buffer_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    reader_.Start();
     request_ = core::Request{};
-    request_.remote = "192.0.2.1:40000";
     keep_alive_ = true;
-
-    beast::error_code ec;
-    const size_t used = parser.put(net::buffer(rest_.data(), rest_.size()), ec);
-    rest_.remove_prefix(used);
-    if (ec == bhttp::error::need_more) parser.put_eof(ec);  // all bytes are here: EOF
-    if (ec == bhttp::error::end_of_stream) return false;
-    if (ec == bhttp::error::header_limit) {
-      Fail(431, "header_too_large", "request head exceeds max_header_size");
-      return false;
-    }
-    if (ec) {
-      Fail(400, "bad_request", "malformed HTTP request: " + ec.message());
-      return false;
-    }
-    Check(parser.is_header_done());
-
-    const auto& msg = parser.get();
-    request_.method = std::string(msg.method_string());
-    request_.target = std::string(msg.target());
-    for (const auto& field : msg) {
-      request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-    }
-    if (auto len = parser.content_length()) request_.content_length = *len;
-    keep_alive_ = msg.keep_alive();
-
-    enum class Mode { kSink, kSmall, kDiscard } mode;
     std::unique_ptr<core::UploadSink> sink;
     std::optional<core::Response> pending;
-    if (msg.method() == bhttp::verb::put) {
-      core::Response refusal;
-      sink = origin_.service.BeginUpload(request_, &refusal);
-      if (sink) {
-        mode = Mode::kSink;
-      } else {
-        Check(refusal.status >= 400);
-        mode = Mode::kDiscard;
-        pending = std::move(refusal);
-      }
-    } else {
-      mode = Mode::kSmall;
-      if (request_.content_length &&
-          *request_.content_length > core::RequestHandler::kSmallBodyLimit) {
-        mode = Mode::kDiscard;
-        pending = core::Response::Error(413, "too_large", "request body too large for this method");
-      }
-    }
-    const bool expects_continue = beast::iequals(msg[bhttp::field::expect], "100-continue");
-    if (!parser.is_done() && expects_continue && mode == Mode::kDiscard) {
-      pending->close = true;
-      return Respond(std::move(*pending));
-    }
-
-    while (!parser.is_done()) {
-      auto& body = parser.get().body();
-      body.data = chunk_;
-      body.size = kChunkSize;
-      size_t n = 0;
-      if (rest_.empty()) {
-        parser.put_eof(ec);  // the client closed the connection
-      } else {
-        n = parser.put(net::buffer(rest_.data(), rest_.size()), ec);
-        rest_.remove_prefix(n);
-      }
-      if (ec == bhttp::error::need_buffer) ec = {};
-      if (ec == bhttp::error::need_more) {
-        // Everything the client sent is here; what is missing never comes.
-        if (n == 0) {
-          parser.put_eof(ec);
-        } else {
-          ec = {};
-        }
-      }
-      const size_t got = kChunkSize - parser.get().body().size;
-      Check(n > 0 || got > 0 || ec || parser.is_done());  // the harness makes progress
-      if (got > 0) {
-        const std::string_view bytes(chunk_, got);
-        switch (mode) {
-          case Mode::kSink:
-            sink->Append(bytes);
-            break;
-          case Mode::kSmall:
-            if (request_.body.size() + got > core::RequestHandler::kSmallBodyLimit) {
-              mode = Mode::kDiscard;
-              pending = core::Response::Error(413, "too_large", "request body too large");
-            } else {
-              request_.body.append(bytes);
+    for (;;) {
+      size_t used = 0;
+      auto event =
+          rest_.empty() && !reader_.message_done() ? reader_.FeedEof() : reader_.Feed(rest_, &used);
+      Check(used <= rest_.size());
+      switch (event) {
+        case Reader::Event::kNeedMore:
+          rest_.remove_prefix(used);
+          if (rest_.empty()) {
+            // Everything the client sent is here; what is missing never comes.
+            if (!reader_.head_done()) return false;  // EOF between requests or mid-head
+            if (sink) sink->Abort("connection lost during body");
+            return false;
+          }
+          Check(used > 0);  // the reader makes progress
+          continue;
+        case Reader::Event::kHead:
+          rest_.remove_prefix(used);
+          request_ = reader_.request();
+          request_.remote = "192.0.2.1:40000";
+          reader_.request().remote = request_.remote;
+          keep_alive_ = reader_.keep_alive();
+          liveorigin::http::RouteBody(*origin_.service, reader_, &sink, &pending);
+          if (pending) Check(pending->status >= 400);
+          if (reader_.expects_continue() && !reader_.message_done() && pending) {
+            pending->close = true;
+            return Respond(std::move(*pending));
+          }
+          continue;
+        case Reader::Event::kBody:
+          for (auto piece : reader_.body()) {
+            if (!sink->Append(piece)) {
+              reader_.SetBodyMode(liveorigin::http::BodyMode::kDiscard);
+              break;
             }
-            break;
-          case Mode::kDiscard:
-            break;
-        }
+          }
+          rest_.remove_prefix(used);
+          continue;
+        case Reader::Event::kDiscardLimit:
+          rest_.remove_prefix(used);
+          if (sink) {
+            core::Response r = FinishUpload(*sink);
+            r.close = true;
+            return Respond(std::move(r));
+          }
+          if (!pending) pending = core::Response::Error(413, "too_large", "request body too large");
+          pending->close = true;
+          return Respond(std::move(*pending));
+        case Reader::Event::kError:
+          if (sink) sink->Abort(reader_.failure().message);
+          Fail(reader_.failure().status, reader_.failure().code, reader_.failure().message);
+          return false;
+        case Reader::Event::kComplete:
+          rest_.remove_prefix(used);
+          break;
       }
-      if (ec) {
-        // Mid-body EOF is a lost connection (no answer); anything else is bad framing.
-        const bool lost = ec == bhttp::error::partial_message;
-        if (sink) sink->Abort(lost ? "connection lost during body" : ec.message());
-        sink.reset();
-        if (!lost) Fail(400, "bad_request", "malformed request body: " + ec.message());
-        return false;
-      }
+      break;
     }
-
-    if (mode == Mode::kSink) {
-      core::Response r = sink->Finish();
-      sink.reset();
-      return Respond(std::move(r));
-    }
+    if (!reader_.head_done()) return false;  // EOF with nothing pending
+    request_ = reader_.request();
+    if (sink) return Respond(FinishUpload(*sink));
     if (pending) return Respond(std::move(*pending));
+    if (reader_.small_body_too_large()) {
+      return Respond(core::Response::Error(413, "too_large", "request body too large"));
+    }
 
     if (g_skip_huge_numbers && HugeSegmentNumber(request_)) return keep_alive_;
 
@@ -400,12 +373,12 @@ class Connection {
     bool keep_open = true;
     const bool keep_alive = keep_alive_;
     Origin& origin = origin_;
-    origin_.service.Handle(request_, [&answered_now, &keep_open, exchange, keep_alive, &origin,
-                                      live = alive_](core::Response r) {
+    origin_.service->Handle(request_, [&answered_now, &keep_open, exchange, keep_alive, &origin,
+                                       live = alive_](core::Response r) {
       ++exchange->calls;
       Check(exchange->calls == 1);
       CheckResponse(exchange->request, r);
-      origin.service.OnResponseSent(exchange->request, r, 0.0);
+      origin.service->OnResponseSent(exchange->request, r, 0.0);
       if (*live) {  // still inside Handle: the answer decides the connection
         answered_now = true;
         keep_open = !r.close && keep_alive;
@@ -418,7 +391,7 @@ class Connection {
   }
 
   Origin& origin_;
-  char* const chunk_ = ChunkBuffer();
+  Reader reader_{ReaderLimits()};
   std::string_view rest_;
   core::Request request_;
   bool keep_alive_ = true;

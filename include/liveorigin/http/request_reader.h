@@ -10,11 +10,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "liveorigin/core/http_message.h"
+#include "liveorigin/core/request_handler.h"
 
 namespace liveorigin::http {
 
@@ -92,5 +94,12 @@ class RequestReader {
   uint64_t head_bytes_ = 0;  // bytes of the request head consumed so far
   Failure failure_;
 };
+
+// After a head (kHead): decides where the body goes and sets the reader's
+// body mode — a PUT to the handler's upload sink (or, refused, nowhere with
+// *refusal to send once the body is dropped), other methods into the small
+// buffer (or nowhere with a 413 when the declared length is over the limit).
+void RouteBody(core::RequestHandler& handler, RequestReader& reader,
+               std::unique_ptr<core::UploadSink>* sink, std::optional<core::Response>* refusal);
 
 }  // namespace liveorigin::http

@@ -255,3 +255,51 @@ TEST_F(LiveEventTest, PipelineHealthFollowsSegmentPuts) {
 
 }  // namespace
 }  // namespace liveorigin::core
+
+namespace liveorigin::core {
+namespace {
+
+std::string Box(const std::string& type, const std::string& payload) {
+  std::string b(4, '\0');
+  const uint32_t size = static_cast<uint32_t>(payload.size() + 8);
+  b[0] = static_cast<char>(size >> 24);
+  b[1] = static_cast<char>(size >> 16);
+  b[2] = static_cast<char>(size >> 8);
+  b[3] = static_cast<char>(size);
+  return b + type + payload;
+}
+
+// Regression: segments that parse cleanly but carry no sample of the init's
+// tracks were served as clean when they came from the preferred pipeline.
+TEST_F(LiveEventTest, SegmentsWithoutSamplesAreCorrupt) {
+  PutInits(TimePoint(1s));
+  const std::string styp = Box("styp", "msdh" + std::string(4, '\0') + "msdhmsix");
+  const std::string mfhd = Box("mfhd", std::string(8, '\0'));
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"free boxes only", Box("free", std::string(32, 'x')) + Box("free", "")},
+      {"styp alone", styp},
+      {"empty moof and mdat", styp + Box("moof", mfhd) + Box("mdat", "")},
+      {"nested empty boxes", Box("moof", Box("traf", "")) + Box("skip", Box("free", ""))},
+  };
+  uint64_t n = 1;
+  for (const auto& [name, body] : cases) {
+    auto r = Put("a", "v/" + std::to_string(n) + ".m4s", body,
+                 TimePoint(1s * static_cast<int64_t>(n)) + 10ms);
+    EXPECT_EQ(r.record.origin_defects, std::vector<std::string>{"corrupt"})
+        << name << ": " << r.record.inspection_note;
+    ++n;
+  }
+}
+
+TEST_F(LiveEventTest, ATrackOfTheInitMissingFromTheSegmentIsADefect) {
+  // The muxed init declares video and audio; the video-only segment lacks audio.
+  ASSERT_TRUE(Put("a", "v/init.mp4", Fixture("hls_muxed_init.mp4"), TimePoint(1s)).status.ok());
+  auto r = Put("a", "v/1.m4s", Fixture("dash_video_1.m4s"), TimePoint(2s));
+  EXPECT_EQ(r.record.origin_defects, std::vector<std::string>{"short-duration"})
+      << r.record.inspection_note;
+  EXPECT_NE(r.record.inspection_note.find("zero duration"), std::string::npos)
+      << r.record.inspection_note;
+}
+
+}  // namespace
+}  // namespace liveorigin::core
