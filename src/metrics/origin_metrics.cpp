@@ -9,7 +9,9 @@
 
 #include <atomic>
 #include <mutex>
+#include <shared_mutex>
 #include <sstream>
+#include <unordered_map>
 
 namespace liveorigin::metrics {
 
@@ -140,25 +142,87 @@ struct OriginMetrics::Impl {
           .Register(*registry);
 
   std::atomic<int64_t> held_now{0};
+
+  // Series of one (method, status, event): resolved once, then reused, so a
+  // request builds no label maps.
+  struct RequestSeries {
+    prometheus::Counter* requests;
+    prometheus::Counter* by_code;
+    prometheus::Histogram* latency;
+    prometheus::Counter* bytes_out;
+  };
+  std::shared_mutex series_mu;
+  std::unordered_map<std::string, RequestSeries> series;  // GUARDED_BY(series_mu)
+
+  RequestSeries& SeriesFor(std::string_view method, int status, std::string_view event) {
+    std::string key;
+    key.reserve(method.size() + event.size() + 6);
+    key.append(method).push_back('\0');
+    key.append(std::to_string(status)).push_back('\0');
+    key.append(event);
+    {
+      std::shared_lock lock(series_mu);
+      auto it = series.find(key);
+      if (it != series.end()) return it->second;
+    }
+    std::unique_lock lock(series_mu);
+    auto it = series.find(key);
+    if (it != series.end()) return it->second;
+    const std::string m(method), e(event);
+    RequestSeries rs{&requests.Add({{"method", m}, {"status", StatusClass(status)}, {"event", e}}),
+                     &responses_by_code.Add({{"code", std::to_string(status)}}),
+                     &latency.Add({{"method", m}}, LatencyBuckets()),
+                     &bytes_out.Add({{"event", e}})};
+    return series.emplace(std::move(key), rs).first->second;
+  }
+
   std::mutex collector_mu;
   Collector collector;                                          // GUARDED_BY(collector_mu)
   uint64_t last_hits = 0, last_misses = 0, last_collapsed = 0;  // GUARDED_BY(collector_mu)
 };
 
 OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
+  // Every series whose labels are known up front exists at 0 from the start,
+  // so a rate() or an alert sees the first event.
   impl_->held.Add({}).Set(0);
   impl_->storage_healthy.Add({}).Set(1);
   for (const char* r : {"ok", "error"}) impl_->reloads.Add({{"result", r}});
+  for (const char* op : {"put", "get", "selection", "retention"}) {
+    impl_->storage_errors.Add({{"operation", op}});
+  }
+  for (const char* o : {"released", "timeout"}) impl_->held_done.Add({{"outcome", o}});
+  for (const char* r : {"hit", "miss", "collapsed"}) impl_->cache_lookups.Add({{"result", r}});
+  for (const char* m : {"GET", "HEAD", "PUT"})
+    impl_->latency.Add({{"method", m}}, LatencyBuckets());
+}
+
+void OriginMetrics::DeclareEvent(std::string_view event, const std::vector<std::string>& pipelines,
+                                 const std::vector<std::string>& defect_types) {
+  const std::string e(event);
+  impl_->shed.Add({{"event", e}});
+  impl_->bytes_out.Add({{"event", e}});
+  for (const char* reason :
+       {"unauthorized", "forbidden", "out_of_window", "too_large", "bad_request", "already_served",
+        "aborted", "insufficient_storage", "storage_unavailable", "shutting_down"}) {
+    impl_->refused.Add({{"event", e}, {"reason", reason}});
+  }
+  for (const auto& p : pipelines) {
+    impl_->selections.Add({{"event", e}, {"pipeline", p}});
+    impl_->bytes_in.Add({{"event", e}, {"pipeline", p}});
+    for (const auto& d : defect_types) {
+      impl_->defects.Add({{"event", e}, {"pipeline", p}, {"type", d}});
+    }
+  }
 }
 OriginMetrics::~OriginMetrics() = default;
 
 void OriginMetrics::RequestDone(std::string_view method, int status, std::string_view event,
                                 double seconds, uint64_t bytes_out) {
-  const std::string m(method), e(event);
-  impl_->requests.Add({{"method", m}, {"status", StatusClass(status)}, {"event", e}}).Increment();
-  impl_->responses_by_code.Add({{"code", std::to_string(status)}}).Increment();
-  impl_->latency.Add({{"method", m}}, LatencyBuckets()).Observe(seconds);
-  if (bytes_out) impl_->bytes_out.Add({{"event", e}}).Increment(static_cast<double>(bytes_out));
+  Impl::RequestSeries& s = impl_->SeriesFor(method, status, event);
+  s.requests->Increment();
+  s.by_code->Increment();
+  s.latency->Observe(seconds);
+  if (bytes_out) s.bytes_out->Increment(static_cast<double>(bytes_out));
 }
 
 void OriginMetrics::BytesIn(std::string_view event, std::string_view pipeline, uint64_t bytes) {

@@ -13,6 +13,7 @@
 
 #include "liveorigin/admin/admin_service.h"
 #include "liveorigin/core/body_cache.h"
+#include "liveorigin/core/defects.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/origin_service.h"
@@ -115,7 +116,17 @@ struct OriginServer::Impl {
   std::vector<std::string> Reload();
   void StopRetention();
   void Shutdown();
+  void DeclareMetrics(const std::vector<config::EventConfig>& events);
 };
+
+void OriginServer::Impl::DeclareMetrics(const std::vector<config::EventConfig>& events) {
+  const std::vector<std::string> defects(core::defect::kKnown.begin(), core::defect::kKnown.end());
+  for (const auto& e : events) {
+    std::vector<std::string> pipelines;
+    for (const auto& p : e.pipelines) pipelines.push_back(p.id);
+    metrics.DeclareEvent(e.id, pipelines, defects);
+  }
+}
 
 OriginServer::OriginServer(fs::path config_file, std::shared_ptr<const config::Snapshot> snapshot)
     : impl_(std::make_unique<Impl>()) {
@@ -164,6 +175,7 @@ int OriginServer::Start() {
   s.store = std::move(opened).value();
   s.registry = std::make_unique<core::EventRegistry>(s.store);
   s.registry->Apply(s.snapshot->events);
+  s.DeclareMetrics(s.snapshot->events);
   size_t restored = 0, skipped = 0;
   if (Status st = s.registry->Rebuild(&restored, &skipped); !st.ok()) {
     spdlog::critical("cannot rebuild state from {}: {}", cfg.data_dir.string(), st.ToString());
@@ -277,6 +289,7 @@ std::vector<std::string> OriginServer::Impl::Reload() {
     return errors;
   }
   registry->Apply(loaded.events);
+  DeclareMetrics(loaded.events);
   metrics.ReloadResult(true);
   spdlog::info("configuration reloaded: {} event(s)", loaded.events.size());
   return {};

@@ -48,7 +48,7 @@
 #include "liveorigin/core/scheduler.h"
 #include "liveorigin/http/request_reader.h"
 #include "liveorigin/http/response_head.h"
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 
 namespace {
 
@@ -306,13 +306,11 @@ class Connection {
       switch (event) {
         case Reader::Event::kNeedMore:
           rest_.remove_prefix(used);
-          if (rest_.empty()) {
-            // Everything the client sent is here; what is missing never comes.
-            if (!reader_.head_done()) return false;  // EOF between requests or mid-head
+          if (rest_.empty() || used == 0) {
+            // Every byte the client sent is here; what is missing never comes.
             if (sink) sink->Abort("connection lost during body");
             return false;
           }
-          Check(used > 0);  // the reader makes progress
           continue;
         case Reader::Event::kHead:
           rest_.remove_prefix(used);

@@ -1,6 +1,7 @@
 // Defect tokens (SPEC §4.2) and their severity for ranking (SPEC §5.1).
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,15 @@ inline constexpr std::string_view kTimingDiscontinuity = "timing-discontinuity";
 inline constexpr std::string_view kDecodeError = "decode-error";
 inline constexpr std::string_view kSlate = "slate";
 inline constexpr std::string_view kCorrupt = "corrupt";
+// Every token above, for metrics declared before their first occurrence.
+inline constexpr std::array<std::string_view, 8> kKnown = {kMissingSegment,
+                                                           kShortDuration,
+                                                           kMissingVideoSamples,
+                                                           kMissingAudioSamples,
+                                                           kTimingDiscontinuity,
+                                                           kDecodeError,
+                                                           kSlate,
+                                                           kCorrupt};
 }  // namespace defect
 
 // 1 (mildest) .. 5 (worst):

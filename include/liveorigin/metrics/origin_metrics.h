@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace liveorigin::metrics {
 
@@ -24,6 +25,12 @@ class OriginMetrics {
  public:
   OriginMetrics();
   ~OriginMetrics();
+
+  // Creates an event's series at 0 (refusal reasons, selections, bytes and
+  // defects per pipeline), so dashboards and alerts see them before the first
+  // occurrence. Idempotent; called at start and on every reload.
+  void DeclareEvent(std::string_view event, const std::vector<std::string>& pipelines,
+                    const std::vector<std::string>& defect_types);
 
   // One finished request on the main listener. `event` may be empty (unknown).
   void RequestDone(std::string_view method, int status, std::string_view event, double seconds,

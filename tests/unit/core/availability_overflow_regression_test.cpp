@@ -18,7 +18,7 @@
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/core/scheduler.h"
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 
 namespace liveorigin::core {
 namespace {

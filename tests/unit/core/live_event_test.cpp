@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 
 namespace liveorigin::core {
 namespace {

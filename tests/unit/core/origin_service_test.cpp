@@ -17,7 +17,7 @@
 
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/scheduler.h"
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 
 namespace liveorigin::core {
 namespace {

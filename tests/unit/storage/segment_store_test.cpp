@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <random>
 
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 #include "liveorigin/storage/rocksdb_segment_store.h"
 
 namespace liveorigin::storage {

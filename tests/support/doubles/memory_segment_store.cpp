@@ -1,4 +1,4 @@
-#include "liveorigin/storage/memory_segment_store.h"
+#include "memory_segment_store.h"
 
 #include "storage_keys.h"
 

@@ -1,4 +1,4 @@
-#include "liveorigin/storage/fault_injecting_segment_store.h"
+#include "fault_injecting_segment_store.h"
 
 #include <cassert>
 
