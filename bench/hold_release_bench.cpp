@@ -1,5 +1,9 @@
-// Holds N GET requests on a segment that is not there yet, PUTs it once, and
-// reports how long after the PUT each held GET received its response head.
+// Holds COUNT GET requests on a segment that is not there yet, PUTs it once,
+// and reports (1) when the PUT's answer arrived and (2) when each held GET had
+// received its whole response (head and body), both after the PUT was sent.
+// Then, as the floor to compare with, it sends COUNT fresh GETs for the same,
+// now published segment on COUNT already-open connections and reports when
+// the last whole response arrived after the first request was written.
 //
 //   hold_release_bench PORT ADMIN_PORT TARGET COUNT BODY_BYTES
 //
@@ -59,9 +63,80 @@ struct Waiter {
   explicit Waiter(net::io_context& ioc) : socket(ioc) {}
   tcp::socket socket;
   std::string buffer;
-  Clock::time_point arrived{};
+  Clock::time_point complete{};
   int status = 0;
+  bool ok = false;
 };
+
+// Reads one whole response (head, then Content-Length body bytes).
+void ReadResponse(Waiter* w, std::atomic<int>* done) {
+  net::async_read_until(
+      w->socket, net::dynamic_buffer(w->buffer), "\r\n\r\n",
+      [w, done](boost::system::error_code ec, size_t head_len) {
+        if (ec || w->buffer.size() < 12) {
+          ++*done;
+          return;
+        }
+        w->status = std::stoi(w->buffer.substr(9, 3));
+        const size_t cl = w->buffer.find("Content-Length: ");
+        const size_t length =
+            cl == std::string::npos || cl > head_len ? 0 : std::stoul(w->buffer.substr(cl + 16));
+        const size_t have = w->buffer.size() - head_len;
+        auto finish = [w, done](boost::system::error_code rec, size_t) {
+          w->complete = Clock::now();
+          w->ok = !rec && w->status == 200;
+          ++*done;
+        };
+        if (have >= length) return finish({}, 0);
+        w->buffer.resize(head_len + length);
+        net::async_read(w->socket, net::buffer(w->buffer.data() + head_len + have, length - have),
+                        finish);
+      });
+}
+
+struct Figures {
+  int ok = 0;
+  double p50 = -1, p99 = -1, last = -1;
+};
+
+Figures Measure(const std::vector<std::unique_ptr<Waiter>>& waiters, Clock::time_point start) {
+  std::vector<double> ms;
+  Figures f;
+  for (const auto& w : waiters) {
+    if (!w->ok) continue;
+    ++f.ok;
+    ms.push_back(std::chrono::duration<double, std::milli>(w->complete - start).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  if (!ms.empty()) {
+    f.p50 = ms[ms.size() / 2];
+    f.p99 = ms[std::min(ms.size() - 1, static_cast<size_t>(0.99 * ms.size()))];
+    f.last = ms.back();
+  }
+  return f;
+}
+
+bool ConnectAll(net::io_context& ioc, const tcp::endpoint& ep, int count,
+                std::vector<std::unique_ptr<Waiter>>* out) {
+  for (int i = 0; i < count; ++i) {
+    auto w = std::make_unique<Waiter>(ioc);
+    boost::system::error_code ec;
+    w->socket.connect(ep, ec);
+    if (ec) {
+      std::fprintf(stderr, "connect %d failed: %s (raise ulimit -n?)\n", i, ec.message().c_str());
+      return false;
+    }
+    out->push_back(std::move(w));
+  }
+  return true;
+}
+
+void WaitFor(const std::atomic<int>& done, int count) {
+  const auto deadline = Clock::now() + std::chrono::seconds(60);
+  while (done.load() < count && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+}
 
 }  // namespace
 
@@ -75,34 +150,19 @@ int main(int argc, char** argv) {
   const std::string target = argv[3];
   const int count = std::stoi(argv[4]);
   const size_t body_bytes = std::stoul(argv[5]);
-
-  net::io_context ioc;
   const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), port);
   const std::string get = "GET " + target + " HTTP/1.1\r\nHost: b\r\n\r\n";
-  std::vector<std::unique_ptr<Waiter>> waiters;
+
+  // 1. COUNT GETs held on the missing segment, released by one PUT.
+  net::io_context ioc;
+  std::vector<std::unique_ptr<Waiter>> held_waiters;
+  if (!ConnectAll(ioc, ep, count, &held_waiters)) return 1;
   std::atomic<int> done{0};
-  for (int i = 0; i < count; ++i) {
-    auto w = std::make_unique<Waiter>(ioc);
-    boost::system::error_code ec;
-    w->socket.connect(ep, ec);
-    if (ec) {
-      std::fprintf(stderr, "connect %d failed: %s (raise ulimit -n?)\n", i, ec.message().c_str());
-      return 1;
-    }
+  for (auto& w : held_waiters) {
     net::write(w->socket, net::buffer(get));
-    Waiter* raw = w.get();
-    net::async_read_until(raw->socket, net::dynamic_buffer(raw->buffer), "\r\n\r\n",
-                          [raw, &done](boost::system::error_code rec, size_t) {
-                            raw->arrived = Clock::now();
-                            if (!rec && raw->buffer.size() > 12) {
-                              raw->status = std::stoi(raw->buffer.substr(9, 3));
-                            }
-                            ++done;
-                          });
-    waiters.push_back(std::move(w));
+    ReadResponse(w.get(), &done);
   }
   std::thread reader([&] { ioc.run(); });
-
   const auto wait_deadline = Clock::now() + std::chrono::seconds(30);
   while (HeldNow(admin_port) < count && Clock::now() < wait_deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -123,30 +183,32 @@ int main(int argc, char** argv) {
   boost::system::error_code ec;
   put_socket.read_some(net::buffer(put_reply), ec);
   const auto put_acked = Clock::now();
-
-  const auto release_deadline = Clock::now() + std::chrono::seconds(30);
-  while (done.load() < count && Clock::now() < release_deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
+  WaitFor(done, count);
   ioc.stop();
   reader.join();
+  const Figures released = Measure(held_waiters, put_sent);
+  held_waiters.clear();
 
-  std::vector<double> ms;
-  int ok = 0;
-  for (const auto& w : waiters) {
-    if (w->status == 200) {
-      ++ok;
-      ms.push_back(std::chrono::duration<double, std::milli>(w->arrived - put_sent).count());
-    }
-  }
-  std::sort(ms.begin(), ms.end());
-  auto pct = [&](double p) {
-    return ms.empty() ? -1.0 : ms[std::min(ms.size() - 1, static_cast<size_t>(p * ms.size()))];
-  };
+  // 2. The floor: the same COUNT GETs on the published segment.
+  net::io_context floor_ioc;
+  std::vector<std::unique_ptr<Waiter>> floor_waiters;
+  if (!ConnectAll(floor_ioc, ep, count, &floor_waiters)) return 1;
+  std::atomic<int> floor_done{0};
+  for (auto& w : floor_waiters) ReadResponse(w.get(), &floor_done);
+  std::thread floor_reader([&] { floor_ioc.run(); });
+  const auto floor_start = Clock::now();
+  for (auto& w : floor_waiters) net::write(w->socket, net::buffer(get));
+  WaitFor(floor_done, count);
+  floor_ioc.stop();
+  floor_reader.join();
+  const Figures floor = Measure(floor_waiters, floor_start);
+
   std::printf(
-      "held=%ld released_200=%d/%d put_ack_ms=%.2f release_after_put_sent_ms p50=%.2f "
-      "p99=%.2f max=%.2f\n",
-      held, ok, count, std::chrono::duration<double, std::milli>(put_acked - put_sent).count(),
-      pct(0.50), pct(0.99), ms.empty() ? -1.0 : ms.back());
-  return ok == count ? 0 : 1;
+      "held=%ld released_200=%d/%d put_ack_ms=%.2f held_complete_ms p50=%.1f p99=%.1f "
+      "last=%.1f floor_complete_ms p50=%.1f p99=%.1f last=%.1f ratio_last=%.2f\n",
+      held, released.ok, count,
+      std::chrono::duration<double, std::milli>(put_acked - put_sent).count(), released.p50,
+      released.p99, released.last, floor.p50, floor.p99, floor.last,
+      floor.last > 0 ? released.last / floor.last : -1.0);
+  return released.ok == count && floor.ok == count ? 0 : 1;
 }

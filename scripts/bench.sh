@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Measures liveorigin against nginx (Debian) serving the same bytes, in one run:
-#   - hot GET throughput for a 64 KiB and a 2 MB segment (wrk, same threads and
-#     connections for both servers);
-#   - the delay between a PUT and the release of HELD_GETS held GETs (p50/p99);
+# Measures liveorigin against nginx (Debian) on the same bytes, in one run,
+# ROUNDS times with the two servers interleaved, and prints the median and the
+# spread (min–max) of every figure:
+#   - hot GET throughput and p99 for a 64 KiB and a 2 MB object (wrk; the
+#     origin runs THREADS network threads, nginx THREADS worker processes);
+#   - PUT of 1 MB bodies on 1 and on 4 connections: latency p50/p99 (wrk with
+#     bench/put.lua; nginx stores them with its WebDAV module);
+#   - HELD_GETS GETs held at the live edge and released by one PUT: when the
+#     PUT's answer arrives, and when the last held GET has its whole 64 KiB
+#     body, next to the floor of the same GETs on the published segment;
 #   - peak RSS of the origin;
 #   - Google Benchmark figures of the hot functions (micro_bench).
 #
-#   scripts/bench.sh                 # defaults: 10 s per wrk run, 10000 held GETs
-#   DURATION=30 CONNECTIONS=128 HELD_GETS=20000 scripts/bench.sh
+#   scripts/bench.sh
+#   ROUNDS=5 DURATION=10 CONNECTIONS=64 THREADS=2 HELD_GETS=10000 scripts/bench.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DURATION="${DURATION:-10}"
+ROUNDS="${ROUNDS:-3}"
+DURATION="${DURATION:-8}"
+PUT_DURATION="${PUT_DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
+THREADS="${THREADS:-2}"
 HELD_GETS="${HELD_GETS:-10000}"
 NGINX_PORT="${NGINX_PORT:-18089}"
 
@@ -34,16 +43,17 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-mkdir -p "$tmp/events" "$tmp/www/bench/v" "$tmp/www/bench/w"
+mkdir -p "$tmp/events" "$tmp/www/bench/v" "$tmp/www/bench/w" "$tmp/www/dav" "$tmp/client_body"
+chmod 777 "$tmp/www/dav" "$tmp/client_body"
 cat > "$tmp/origin.yaml" <<YAML
 listen: 127.0.0.1:0
 admin_listen: 127.0.0.1:0
 data_dir: $tmp/data
 events_dir: $tmp/events
-threads: 2
+threads: $THREADS
 cache_size: 256MiB
 log: {level: warn}
-limits: {max_connections: $((HELD_GETS + 1000)), max_held_requests: $((HELD_GETS + 1000))}
+limits: {max_connections: $((HELD_GETS + 1000)), max_held_requests: $((HELD_GETS + 1000)), min_free_disk: 0}
 YAML
 cat > "$tmp/events/bench.yaml" <<YAML
 id: bench
@@ -56,10 +66,12 @@ preferred_grace: 0ms
 YAML
 ./build/bench/liveorigin --config "$tmp/origin.yaml" 2> "$tmp/origin.log" &
 origin_pid=$!
-for _ in $(seq 100); do grep -q "listening on" "$tmp/origin.log" 2>/dev/null && break; sleep 0.05; done
-# "listening on" is logged at info; with level warn read the ports from /proc instead.
-ports=$(ss -ltnp 2>/dev/null | awk -v pid="pid=$origin_pid," '$0 ~ pid {split($4,a,":"); print a[length(a)]}' | sort -n)
-if [[ -z "$ports" ]]; then sleep 0.5; ports=$(ss -ltnp | awk -v pid="pid=$origin_pid," '$0 ~ pid {split($4,a,":"); print a[length(a)]}' | sort -n); fi
+ports=""
+for _ in $(seq 100); do
+  ports=$(ss -ltnp 2>/dev/null | awk -v pid="pid=$origin_pid," '$0 ~ pid {split($4,a,":"); print a[length(a)]}' | sort -n)
+  [[ $(echo "$ports" | wc -w) -eq 2 ]] && break
+  sleep 0.05
+done
 read -r p1 p2 <<<"$(echo $ports)"
 # The admin listener answers /healthz; the main one does not.
 if curl -sf "http://127.0.0.1:$p1/healthz" >/dev/null; then ADMIN=$p1; PORT=$p2; else ADMIN=$p2; PORT=$p1; fi
@@ -73,7 +85,7 @@ for r in v w; do
 done
 
 cat > "$tmp/nginx.conf" <<NGINX
-worker_processes 2;
+worker_processes $THREADS;
 error_log $tmp/nginx-error.log;
 pid $tmp/nginx.pid;
 events { worker_connections 4096; }
@@ -82,8 +94,13 @@ http {
   sendfile on;
   tcp_nopush on;
   keepalive_requests 1000000;
+  client_body_temp_path $tmp/client_body;
   types { video/iso.segment m4s; }
-  server { listen 127.0.0.1:$NGINX_PORT; root $tmp/www; }
+  server {
+    listen 127.0.0.1:$NGINX_PORT;
+    root $tmp/www;
+    location /dav/ { dav_methods PUT; create_full_put_path on; client_max_body_size 8m; }
+  }
 }
 NGINX
 chmod -R a+rX "$tmp/www"
@@ -92,32 +109,85 @@ nginx_pid=$!
 sleep 0.5
 curl -sf -o /dev/null "http://127.0.0.1:$NGINX_PORT/bench/v/$n.m4s" || { echo "nginx did not start" >&2; cat "$tmp/nginx-error.log"; exit 1; }
 
-rps() {  # URL -> "requests/s MB/s"
+# wrk's latency figures in ms.
+ms() { awk '{v=$1; if (v ~ /us$/) {sub("us","",v); v/=1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v*=1000}; printf "%.2f", v}' <<<"$1"; }
+get_run() {  # URL -> "req/s MB/s p99ms"
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$1" > "$tmp/wrk.out"
   local r m p99
   r=$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out")
   m=$(awk '/Transfer\/sec/ {v=$2; if (v ~ /GB/) {sub("GB","",v); v*=1024} else if (v ~ /MB/) {sub("MB","",v)} else if (v ~ /KB/) {sub("KB","",v); v/=1024}; print v}' "$tmp/wrk.out")
-  p99=$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")
+  p99=$(ms "$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")")
   echo "$r $m $p99"
 }
-echo "liveorigin $(./build/bench/liveorigin --version | awk '{print $2}') vs $(nginx -v 2>&1 | sed 's/.*: //'); wrk -t2 -c$CONNECTIONS -d${DURATION}s; $(nproc) cores"
-echo
-printf "| %-26s | %14s | %14s | %7s |\n" "hot GET (same bytes)" "liveorigin" "nginx" "ratio"
-printf "|%s|%s|%s|%s|\n" "----------------------------" "----------------" "----------------" "---------"
-for case in "64 KiB segment:v" "2 MB segment:w"; do
-  label=${case%%:*}; r=${case##*:}
-  read -r o_rps o_mb o_p99 <<<"$(rps "http://127.0.0.1:$PORT/bench/$r/$n.m4s")"
-  read -r g_rps g_mb g_p99 <<<"$(rps "http://127.0.0.1:$NGINX_PORT/bench/$r/$n.m4s")"
-  printf "| %-26s | %8.0f req/s | %8.0f req/s | %7.2f |\n" "$label" "$o_rps" "$g_rps" "$(echo "$o_rps / $g_rps" | bc -l)"
-  printf "| %-26s | %9.0f MB/s | %9.0f MB/s | %7.2f |\n" "$label throughput" "$o_mb" "$g_mb" "$(echo "$o_mb / $g_mb" | bc -l)"
-  printf "| %-26s | %14s | %14s | %7s |\n" "$label p99 latency" "$o_p99" "$g_p99" ""
+put_run() {  # URL PREFIX CONNECTIONS [HEADER] -> "req/s p50ms p99ms"
+  local threads=$(( $3 < 2 ? 1 : 2 ))
+  BODY_BYTES=1048576 PUT_PREFIX="$2" PUT_HEADER="${4:-}" \
+    wrk -t"$threads" -c"$3" -d"${PUT_DURATION}s" --latency -s bench/put.lua "$1" > "$tmp/wrk.out"
+  if grep -q "Non-2xx" "$tmp/wrk.out"; then echo "PUT run had errors:" >&2; cat "$tmp/wrk.out" >&2; exit 1; fi
+  echo "$(awk '/Requests\/sec/ {print $2}' "$tmp/wrk.out") $(ms "$(awk '$1=="50%" {print $2}' "$tmp/wrk.out")") $(ms "$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")")"
+}
+
+results="$tmp/results.txt"  # lines: figure server value
+record() { echo "$1 $2 $3" >> "$results"; }
+O="http://127.0.0.1:$PORT"; G="http://127.0.0.1:$NGINX_PORT"
+for round in $(seq "$ROUNDS"); do
+  echo "round $round/$ROUNDS ..." >&2
+  order=(origin nginx); (( round % 2 == 0 )) && order=(nginx origin)
+  for server in "${order[@]}"; do
+    base=$O; [[ $server == nginx ]] && base=$G
+    for r in v w; do
+      read -r rps mb p99 <<<"$(get_run "$base/bench/$r/$n.m4s")"
+      record "get_${r}_rps" "$server" "$rps"; record "get_${r}_mbs" "$server" "$mb"; record "get_${r}_p99" "$server" "$p99"
+    done
+    for c in 1 4; do
+      if [[ $server == origin ]]; then
+        read -r rps p50 p99 <<<"$(put_run "$O" /bench/put/ "$c" "X-Live-Pipeline: a")"
+      else
+        read -r rps p50 p99 <<<"$(put_run "$G" /dav/ "$c")"
+      fi
+      record "put_c${c}_rps" "$server" "$rps"; record "put_c${c}_p50" "$server" "$p50"; record "put_c${c}_p99" "$server" "$p99"
+    done
+  done
+  h=$(( $(date +%s) / 2 + 1 ))
+  line=$(./build/bench/bench/hold_release_bench "$PORT" "$ADMIN" "/bench/h/$h.m4s" "$HELD_GETS" 65536)
+  echo "  hold: $line" >&2
+  for key in put_ack_ms ratio_last; do
+    record "hold_$key" origin "$(grep -o "$key=[0-9.]*" <<<"$line" | cut -d= -f2)"
+  done
+  record hold_last origin "$(sed -E 's/.*held_complete_ms p50=[0-9.]+ p99=[0-9.]+ last=([0-9.]+).*/\1/' <<<"$line")"
+  record hold_floor_last origin "$(sed -E 's/.*floor_complete_ms p50=[0-9.]+ p99=[0-9.]+ last=([0-9.]+).*/\1/' <<<"$line")"
 done
+
+# median and min–max of a figure for one server
+stat() { awk -v f="$1" -v s="$2" '$1==f && $2==s {print $3}' "$results" | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "- - -"; exit} m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f %.2f %.2f\n", m, a[1], a[NR]}'; }
+# per-round ratio origin/nginx: median and min–max
+ratio() { paste <(awk -v f="$1" '$1==f && $2=="origin" {print $3}' "$results") <(awk -v f="$1" '$1==f && $2=="nginx" {print $3}' "$results") | awk '{print $1/$2}' | sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.2f (%.2f–%.2f)", m, a[1], a[NR]}'; }
+cell() { read -r m lo hi <<<"$(stat "$1" "$2")"; printf "%s (%s–%s)" "$m" "$lo" "$hi"; }
+
+echo "liveorigin $(./build/bench/liveorigin --version | awk '{print $2}') vs nginx $(nginx -v 2>&1 | sed 's/.*\///'); $THREADS origin threads / nginx workers; $(nproc) cores; $ROUNDS rounds, servers interleaved; median (min–max)"
 echo
-echo "Held GETs released by one PUT ($HELD_GETS held on the next segment; nginx has no equivalent):"
-h=$(( $(date +%s) / 2 ))
-./build/bench/bench/hold_release_bench "$PORT" "$ADMIN" "/bench/h/$h.m4s" "$HELD_GETS" 65536
+printf "| %-34s | %-26s | %-26s | %-20s |\n" "figure" "liveorigin" "nginx" "ratio origin/nginx"
+printf "|%s|%s|%s|%s|\n" "------------------------------------" "----------------------------" "----------------------------" "----------------------"
+row() { printf "| %-34s | %-26s | %-26s | %-20s |\n" "$1" "$(cell "$2" origin)" "$(cell "$2" nginx)" "$(ratio "$2")"; }
+row "GET 64 KiB, req/s (c=$CONNECTIONS)" get_v_rps
+row "GET 64 KiB, p99 ms" get_v_p99
+row "GET 2 MB, req/s (c=$CONNECTIONS)" get_w_rps
+row "GET 2 MB, MB/s" get_w_mbs
+row "GET 2 MB, p99 ms" get_w_p99
+row "PUT 1 MB, 1 connection, p50 ms" put_c1_p50
+row "PUT 1 MB, 1 connection, p99 ms" put_c1_p99
+row "PUT 1 MB, 1 connection, req/s" put_c1_rps
+row "PUT 1 MB, 4 connections, p50 ms" put_c4_p50
+row "PUT 1 MB, 4 connections, p99 ms" put_c4_p99
+row "PUT 1 MB, 4 connections, req/s" put_c4_rps
+echo
+echo "$HELD_GETS GETs held on one segment, released by one 64 KiB PUT (whole bodies; nginx has no equivalent):"
+echo "  PUT answered after (ms):                     $(cell hold_put_ack_ms origin)"
+echo "  last held GET complete after the PUT (ms):   $(cell hold_last origin)"
+echo "  floor: same GETs on the published segment:   $(cell hold_floor_last origin)"
+echo "  ratio held / floor:                          $(cell hold_ratio_last origin)"
 echo
 echo "liveorigin peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$origin_pid/status)"
 echo
-echo "Hot functions (Google Benchmark):"
-./build/bench/bench/micro_bench --benchmark_min_time=0.2 2>/dev/null | grep -E "^(BM_|---|Benchmark)"
+echo "Hot functions (Google Benchmark, 3 repetitions: mean, median, stddev):"
+./build/bench/bench/micro_bench --benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "^(BM_|---|Benchmark)"

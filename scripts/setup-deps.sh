@@ -19,6 +19,7 @@ packages=(
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests
   python3                                   # crash-test load client
+  clang-format clang-tidy                   # scripts/lint.sh (CI)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light libbenchmark-dev bc iproute2)

@@ -4,8 +4,8 @@
 #   scripts/test.sh            release build, all tests
 #   scripts/test.sh asan       the same under AddressSanitizer + UBSan
 #   scripts/test.sh tsan       the same under ThreadSanitizer
-#   scripts/test.sh all        release, then asan, then a short fuzz run of every
-#                              parser when clang is installed (what CI runs)
+#   scripts/test.sh all        static checks (scripts/lint.sh), release, then asan,
+#                              then a short fuzz run of every parser (what CI runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
@@ -25,6 +25,7 @@ run_preset() {
 }
 
 if [[ "$preset" == "all" ]]; then
+  ./scripts/lint.sh
   run_preset release
   run_preset asan
   if command -v clang++ >/dev/null; then

@@ -8,7 +8,9 @@
 #include "liveorigin/config/config_loader.h"
 #include "liveorigin/server/origin_server.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int Main(int argc, char** argv) {
   using namespace liveorigin;
   CLI::App app{"liveorigin — HTTP origin for live video: packagers PUT segments, CDNs GET them"};
   std::string config_file = "config/origin.yaml";
@@ -49,4 +51,16 @@ int main(int argc, char** argv) {
   server::OriginServer origin(config_file, snapshot);
   if (int code = origin.Start(); code != server::kExitOk) return code;
   return origin.Run();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    // Nothing on the request path throws; this catches start-up surprises.
+    std::fprintf(stderr, "liveorigin: unexpected error: %s\n", e.what());
+    return 1;
+  }
 }

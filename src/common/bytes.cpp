@@ -23,10 +23,10 @@ std::string ContentHash(std::string_view data) {
 namespace {
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-constexpr std::array<int8_t, 256> MakeDecodeTable() {
-  std::array<int8_t, 256> t{};
+constexpr std::array<int, 256> MakeDecodeTable() {
+  std::array<int, 256> t{};
   for (auto& v : t) v = -1;
-  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i) t[static_cast<unsigned char>(kAlphabet[i])] = i;
   return t;
 }
 constexpr auto kDecode = MakeDecodeTable();
@@ -48,7 +48,7 @@ std::optional<std::string> Base64Decode(std::string_view in) {
         ++pad;
       } else {
         if (pad > 0) return std::nullopt;
-        v[j] = kDecode[static_cast<unsigned char>(c)];
+        v[j] = kDecode[static_cast<unsigned char>(c)];  // -1: not base64
         if (v[j] < 0) return std::nullopt;
       }
     }

@@ -47,9 +47,9 @@ Result<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   } else if (unit == "s") {
     factor = 1000;
   } else if (unit == "m") {
-    factor = 60 * 1000;
+    factor = uint64_t{60} * 1000;
   } else if (unit == "h") {
-    factor = 3600 * 1000;
+    factor = uint64_t{3600} * 1000;
   } else {
     return Status::InvalidArgument("invalid duration '" + std::string(text) +
                                    "': unit must be one of ms, s, m, h");
@@ -84,7 +84,7 @@ Result<uint64_t> ParseSize(std::string_view text) {
   } else if (unit == "KB" || unit == "kB") {
     factor = 1000;
   } else if (unit == "MB") {
-    factor = 1000 * 1000;
+    factor = uint64_t{1000} * 1000;
   } else if (unit == "GB") {
     factor = 1000ull * 1000 * 1000;
   } else {
@@ -182,7 +182,7 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view te
         !ReadFixed(text, pos + 4, 2, &om) || oh > 23 || om > 59) {
       return bad();
     }
-    offset_s = (oh * 3600 + om * 60) * (text[pos] == '+' ? 1 : -1);
+    offset_s = (int64_t{oh} * 3600 + int64_t{om} * 60) * (text[pos] == '+' ? 1 : -1);
     pos += 6;
   } else {
     return bad();  // a time zone is required: availability times must be unambiguous
@@ -190,7 +190,8 @@ Result<std::chrono::system_clock::time_point> ParseTimestamp(std::string_view te
   if (pos != text.size()) return bad();
   const int64_t days =
       DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
+  const int64_t secs =
+      days * 86400 + int64_t{hour} * 3600 + int64_t{minute} * 60 + second - offset_s;
   return std::chrono::system_clock::time_point(std::chrono::milliseconds(secs * 1000 + frac_ms));
 }
 

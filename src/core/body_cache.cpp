@@ -3,7 +3,7 @@
 namespace liveorigin::core {
 
 std::optional<Body> BodyCache::Get(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -14,7 +14,7 @@ std::optional<Body> BodyCache::Get(const std::string& key) {
 std::optional<Body> BodyCache::GetOrLoad(const std::string& key, const Loader& start,
                                          Loaded on_loaded) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = entries_.find(key);
     if (it != entries_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -37,7 +37,7 @@ std::optional<Body> BodyCache::GetOrLoad(const std::string& key, const Loader& s
 void BodyCache::Finish(const std::string& key, Result<Body> result) {
   std::vector<Loaded> waiters;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = loading_.find(key);
     if (it != loading_.end()) {
       waiters = std::move(it->second);
@@ -49,7 +49,7 @@ void BodyCache::Finish(const std::string& key, Result<Body> result) {
 }
 
 void BodyCache::Put(const std::string& key, Body body) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   PutLocked(key, std::move(body));
 }
 
@@ -75,7 +75,7 @@ void BodyCache::PutLocked(const std::string& key, Body body) {
 }
 
 void BodyCache::Erase(const std::string& key) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = entries_.find(key);
   if (it == entries_.end()) return;
   bytes_ -= it->second.body->size();
@@ -84,7 +84,7 @@ void BodyCache::Erase(const std::string& key) {
 }
 
 uint64_t BodyCache::bytes() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return bytes_;
 }
 

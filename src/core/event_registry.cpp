@@ -8,7 +8,7 @@ EventRegistry::EventRegistry(std::shared_ptr<storage::SegmentStore> store)
     : store_(std::move(store)) {}
 
 void EventRegistry::Apply(const std::vector<config::EventConfig>& events) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> next;
   for (const auto& cfg : events) {
     auto shared = std::make_shared<const config::EventConfig>(cfg);
@@ -65,13 +65,13 @@ Status EventRegistry::Rebuild(size_t* restored, size_t* skipped) {
 }
 
 std::shared_ptr<LiveEvent> EventRegistry::Find(std::string_view id) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = events_.find(id);
   return it == events_.end() ? nullptr : it->second;
 }
 
 std::vector<std::shared_ptr<LiveEvent>> EventRegistry::All() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   std::vector<std::shared_ptr<LiveEvent>> out;
   for (const auto& [id, e] : events_) out.push_back(e);
   return out;
@@ -79,7 +79,7 @@ std::vector<std::shared_ptr<LiveEvent>> EventRegistry::All() const {
 
 std::vector<std::pair<std::string, std::shared_ptr<LiveEvent>>> EventRegistry::RetiredEvents()
     const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return {retired_.begin(), retired_.end()};
 }
 

@@ -18,12 +18,12 @@ LiveEvent::LiveEvent(std::shared_ptr<const config::EventConfig> config,
     : store_(std::move(store)), state_(std::move(config)) {}
 
 std::shared_ptr<const config::EventConfig> LiveEvent::config() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.config();
 }
 
 void LiveEvent::UpdateConfig(std::shared_ptr<const config::EventConfig> config) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   state_.SetConfig(std::move(config));
 }
 
@@ -31,8 +31,8 @@ std::optional<ObjectAddress> LiveEvent::Classify(std::string_view path) const {
   return ClassifyPath(*config(), path);
 }
 
-IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
-                               std::vector<std::string> header_defects,
+IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline,
+                               const Body& body, std::vector<std::string> header_defects,
                                std::string_view put_content_type, TimePoint now,
                                std::vector<WaitList::Wake>* to_wake) {
   IngestResult result;
@@ -50,7 +50,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
 
   IngestPlan plan;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     rec.id.event = state_.config()->id;
     plan = state_.PlanIngest(address, pipeline, rec.etag, rec.header_defects, now);
   }
@@ -78,7 +78,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   } else if (address.kind == ObjectKind::kSegment) {
     InspectSegment(*body, SegmentContext{plan.segment_duration, plan.init ? &*plan.init : nullptr},
                    &rec);
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     state_.CheckContinuity(&rec, now);
   }
 
@@ -86,7 +86,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
 
   std::vector<PipelineAlignment> misaligned;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (result.status.ok()) {
       misaligned = state_.Commit(rec, parsed_init, now);
     } else {
@@ -105,7 +105,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
 Decision LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
   Decision d;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     d = state_.Resolve(address, now);
   }
   if (d.failover) LogFailover(address, d);
@@ -138,7 +138,7 @@ Status LiveEvent::PersistSticky(const storage::SelectionRecord& selection,
                                 std::vector<WaitList::Wake>* to_wake) {
   Status st = store_->PutSelection(selection);
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     state_.StickyPersisted(selection, st.ok());
     *to_wake = waiters_.Take(selection.rendition, selection.number);
   }
@@ -152,27 +152,27 @@ Status LiveEvent::PersistSticky(const storage::SelectionRecord& selection,
 }
 
 bool LiveEvent::HasAnyCandidate(const ObjectAddress& address) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.HasAnyCandidate(address);
 }
 
 bool LiveEvent::PipelineHealthy(const std::string& pipeline, TimePoint now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.PipelineHealthy(pipeline, now);
 }
 
 uint64_t LiveEvent::AddWaiter(const std::string& rendition, uint64_t number, WaitList::Wake wake) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return waiters_.Add(rendition, number, std::move(wake));
 }
 
 void LiveEvent::RemoveWaiter(const std::string& rendition, uint64_t number, uint64_t id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   waiters_.Remove(rendition, number, id);
 }
 
 size_t LiveEvent::waiting() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return waiters_.size();
 }
 
@@ -184,37 +184,37 @@ void LiveEvent::Restore(CandidateRecord record, const Body& init_body) {
                                         init_body->size()))
                .info;
   }
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   state_.Restore(std::move(record), init);
 }
 
 void LiveEvent::RestoreSelection(const storage::SelectionRecord& selection) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   state_.RestoreSelection(selection);
 }
 
 std::vector<std::string> LiveEvent::ForgetSegmentsBefore(uint64_t first_kept, size_t min_batch) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.ForgetSegmentsBefore(first_kept, min_batch);
 }
 
 std::vector<std::string> LiveEvent::ForgetObjectsOlderThan(TimePoint cutoff, bool include_init) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.ForgetObjectsOlderThan(cutoff, include_init);
 }
 
 EventView LiveEvent::View(TimePoint now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.View(now);
 }
 
 ObjectView LiveEvent::ViewObject(const ObjectAddress& address, TimePoint now) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.ViewObject(address, now);
 }
 
 std::map<std::string, PipelineStats> LiveEvent::PipelineSnapshot() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return state_.pipelines();
 }
 

@@ -8,7 +8,7 @@ constexpr size_t kMaxKeys = 4096;  // keys come from request data: bound the map
 
 bool LogLimiter::Allow(std::string_view key, uint64_t* suppressed,
                        std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (buckets_.size() >= kMaxKeys && buckets_.find(std::string(key)) == buckets_.end()) {
     // Too many distinct keys: drop the stale ones rather than grow without bound.
     for (auto it = buckets_.begin(); it != buckets_.end();) {

@@ -1,4 +1,5 @@
 #include "liveorigin/core/origin_service.h"
+#include "liveorigin/common/thread_annotations.h"
 
 #include <spdlog/spdlog.h>
 
@@ -187,7 +188,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   // event drops it when it fires, so OnWake forgets its id before rechecking.
   void Arm() {
     auto self = shared_from_this();
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (waiter_id_ != 0 || done_.load()) return;
     waiter_id_ =
         event_->AddWaiter(address_.rendition, *address_.number, [self] { self->OnWake(); });
@@ -195,7 +196,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
   void OnWake() {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       waiter_id_ = 0;
     }
     Recheck();
@@ -203,7 +204,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
   void ScheduleRecheck(TimePoint at) {
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (recheck_at_ == at) return;  // already scheduled for that instant
       recheck_at_ = at;
     }
@@ -245,7 +246,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   }
 
   void Disarm() {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (waiter_id_) event_->RemoveWaiter(address_.rendition, *address_.number, waiter_id_);
     waiter_id_ = 0;
   }
@@ -257,9 +258,9 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   Respond respond_;
   TimePoint start_, deadline_;
   std::atomic<bool> done_{false};
-  std::mutex mu_;
-  uint64_t waiter_id_ = 0;               // GUARDED_BY(mu_)
-  std::optional<TimePoint> recheck_at_;  // GUARDED_BY(mu_)
+  Mutex mu_;
+  uint64_t waiter_id_ GUARDED_BY(mu_) = 0;
+  std::optional<TimePoint> recheck_at_ GUARDED_BY(mu_);
 };
 
 // ---------------------------------------------------------------------------
@@ -292,7 +293,7 @@ void OriginService::Handle(Request request, Respond respond) {
     return;
   }
   if (request.method == "DELETE") {
-    HandleDelete(request, std::move(respond));
+    HandleDelete(request, respond);
     return;
   }
   Response r = Response::Error(405, "method_not_allowed",
@@ -443,7 +444,7 @@ void OriginService::Wake(std::vector<WaitList::Wake> wakes) {
   }
 }
 
-void OriginService::HandleDelete(const Request& request, Respond respond) {
+void OriginService::HandleDelete(const Request& request, const Respond& respond) {
   auto target = ParseRequestTarget(request.target);
   if (!target.ok()) {
     respond(Refuse(request, "", "", 400, "bad_request", target.status().message()));
@@ -612,7 +613,7 @@ void OriginService::Serve(const Request& request, const std::shared_ptr<LiveEven
     });
   };
   auto on_loaded = [self, request, cfg, record, durable,
-                    respond = std::move(respond)](Result<Body> body) {
+                    respond = std::move(respond)](const Result<Body>& body) {
     respond(self->BuildAnswer(request, *cfg, record, body, self->clock_.Now(), durable));
   };
   if (auto body = cache_.GetOrLoad(key, load, on_loaded)) on_loaded(*body);

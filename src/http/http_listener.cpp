@@ -108,7 +108,7 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
       tcp::socket socket;
       net::steady_timer timer;
       char drain[4096];
-      void Drain(std::shared_ptr<Refusal> self) {
+      void Drain(const std::shared_ptr<Refusal>& self) {
         socket.async_read_some(net::buffer(drain), [self](beast::error_code ec, std::size_t) {
           if (ec) return self->Close();
           self->Drain(self);

@@ -14,8 +14,8 @@ namespace {
 // Socket reads: small while waiting for a request head (idle keep-alive
 // connections keep little memory), large while a body streams in (few
 // syscalls and timer re-arms per megabyte).
-constexpr size_t kHeadReadSize = 4 * 1024;
-constexpr size_t kBodyReadSize = 256 * 1024;
+constexpr size_t kHeadReadSize = size_t{4} * 1024;
+constexpr size_t kBodyReadSize = size_t{256} * 1024;
 
 // A response body that is a slice of a shared immutable buffer: no copy.
 struct SliceBody {

@@ -1,4 +1,5 @@
 #include "liveorigin/metrics/origin_metrics.h"
+#include "liveorigin/common/thread_annotations.h"
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -9,7 +10,6 @@
 
 #include <atomic>
 #include <mutex>
-#include <shared_mutex>
 #include <sstream>
 #include <unordered_map>
 
@@ -151,8 +151,8 @@ struct OriginMetrics::Impl {
     prometheus::Histogram* latency;
     prometheus::Counter* bytes_out;
   };
-  std::shared_mutex series_mu;
-  std::unordered_map<std::string, RequestSeries> series;  // GUARDED_BY(series_mu)
+  Mutex series_mu;
+  std::unordered_map<std::string, RequestSeries> series GUARDED_BY(series_mu);
 
   RequestSeries& SeriesFor(std::string_view method, int status, std::string_view event) {
     std::string key;
@@ -160,12 +160,7 @@ struct OriginMetrics::Impl {
     key.append(method).push_back('\0');
     key.append(std::to_string(status)).push_back('\0');
     key.append(event);
-    {
-      std::shared_lock lock(series_mu);
-      auto it = series.find(key);
-      if (it != series.end()) return it->second;
-    }
-    std::unique_lock lock(series_mu);
+    MutexLock lock(series_mu);
     auto it = series.find(key);
     if (it != series.end()) return it->second;
     const std::string m(method), e(event);
@@ -176,9 +171,12 @@ struct OriginMetrics::Impl {
     return series.emplace(std::move(key), rs).first->second;
   }
 
-  std::mutex collector_mu;
-  Collector collector;                                          // GUARDED_BY(collector_mu)
-  uint64_t last_hits = 0, last_misses = 0, last_collapsed = 0;  // GUARDED_BY(collector_mu)
+  Mutex collector_mu;
+  Collector collector GUARDED_BY(collector_mu);
+  Mutex cache_mu;  // the cache counters already reported
+  uint64_t last_hits GUARDED_BY(cache_mu) = 0;
+  uint64_t last_misses GUARDED_BY(cache_mu) = 0;
+  uint64_t last_collapsed GUARDED_BY(cache_mu) = 0;
 };
 
 OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
@@ -272,7 +270,7 @@ void OriginMetrics::StorageError(std::string_view operation) {
 }
 
 void OriginMetrics::SetCollector(Collector collector) {
-  std::lock_guard lock(impl_->collector_mu);
+  MutexLock lock(impl_->collector_mu);
   impl_->collector = std::move(collector);
 }
 
@@ -288,7 +286,7 @@ void OriginMetrics::SetPipelineGauges(const std::vector<PipelineGauge>& gauges) 
 
 void OriginMetrics::SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
                              uint64_t capacity) {
-  // Called with the collector lock held (from Render).
+  MutexLock lock(impl_->cache_mu);
   impl_->cache_lookups.Add({{"result", "hit"}})
       .Increment(static_cast<double>(hits - impl_->last_hits));
   impl_->cache_lookups.Add({{"result", "miss"}})
@@ -312,7 +310,7 @@ void OriginMetrics::SetConnections(uint64_t open) {
 
 std::string OriginMetrics::Render() {
   {
-    std::lock_guard lock(impl_->collector_mu);
+    MutexLock lock(impl_->collector_mu);
     if (impl_->collector) impl_->collector(*this);
   }
   std::ostringstream out;

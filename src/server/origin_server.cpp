@@ -1,4 +1,5 @@
 #include "liveorigin/server/origin_server.h"
+#include "liveorigin/common/thread_annotations.h"
 
 #include <spdlog/spdlog.h>
 
@@ -102,14 +103,14 @@ struct OriginServer::Impl {
   std::shared_ptr<core::OriginService> origin;
   std::shared_ptr<admin::AdminService> admin;
   std::shared_ptr<http::HttpListener> main_listener, admin_listener;
-  std::mutex reload_mu;
-  std::string events_signature;  // GUARDED_BY(reload_mu)
+  Mutex reload_mu;
+  std::string events_signature GUARDED_BY(reload_mu);
 
   // Background retention (SPEC §7): never on a request thread.
   std::thread retention_thread;
-  std::mutex retention_mu;
-  std::condition_variable retention_cv;
-  bool stopping = false;  // GUARDED_BY(retention_mu)
+  Mutex retention_mu;
+  std::condition_variable_any retention_cv;
+  bool stopping GUARDED_BY(retention_mu) = false;
 
   void RetentionLoop();
   void RunRetentionOnce();
@@ -139,7 +140,7 @@ OriginServer::~OriginServer() { impl_->Shutdown(); }
 void OriginServer::Impl::StopRetention() {
   if (!retention_thread.joinable()) return;
   {
-    std::lock_guard lock(retention_mu);
+    MutexLock lock(retention_mu);
     stopping = true;
   }
   retention_cv.notify_all();
@@ -185,7 +186,7 @@ int OriginServer::Start() {
   const size_t worker_threads =
       cfg.limits.worker_threads
           ? cfg.limits.worker_threads
-          : std::max<size_t>(4, 2 * std::max(1u, std::thread::hardware_concurrency()));
+          : std::max<size_t>(4, size_t{2} * std::max(1u, std::thread::hardware_concurrency()));
   s.workers = std::make_unique<WorkerPool>(worker_threads);
   s.io_tasks = std::make_unique<IoTaskRunner>(*s.ioc);
   s.scheduler = std::make_unique<AsioScheduler>(*s.ioc);
@@ -248,7 +249,7 @@ int OriginServer::Start() {
   });
 
   {
-    std::lock_guard lock(s.reload_mu);
+    MutexLock lock(s.reload_mu);
     s.events_signature = DirectorySignature(cfg.events_dir);
   }
   s.retention_thread = std::thread([&s] { s.RetentionLoop(); });
@@ -273,7 +274,7 @@ int OriginServer::Start() {
 std::vector<std::string> OriginServer::ReloadEvents() { return impl_->Reload(); }
 
 std::vector<std::string> OriginServer::Impl::Reload() {
-  std::lock_guard lock(reload_mu);
+  MutexLock lock(reload_mu);
   const fs::path dir = snapshot->server.events_dir;
   config::LoadedEvents loaded = config::LoadEventDirectory(dir);
   events_signature = DirectorySignature(dir);
@@ -334,23 +335,26 @@ void OriginServer::Impl::RunRetentionOnce() {
 }
 
 void OriginServer::Impl::RetentionLoop() {
-  std::unique_lock lock(retention_mu);
-  while (!stopping) {
-    retention_cv.wait_for(lock, std::chrono::seconds(1));
-    if (stopping) break;
-    lock.unlock();
+  for (;;) {
+    {
+      MutexLock lock(retention_mu);
+      // The wait releases and retakes retention_mu, which the analysis cannot follow.
+      const bool stop =
+          retention_cv.wait_for(retention_mu, std::chrono::seconds(1),
+                                [this]() NO_THREAD_SAFETY_ANALYSIS { return stopping; });
+      if (stop) return;
+    }
     RunRetentionOnce();
     // Notice edits in events_dir (cheap: one directory listing a second).
     bool changed = false;
     {
-      std::lock_guard rl(reload_mu);
+      MutexLock rl(reload_mu);
       changed = DirectorySignature(snapshot->server.events_dir) != events_signature;
     }
     if (changed) {
       spdlog::info("change detected in {}: reloading", snapshot->server.events_dir.string());
       Reload();
     }
-    lock.lock();
   }
 }
 

@@ -1,4 +1,5 @@
 #include "liveorigin/storage/rocksdb_segment_store.h"
+#include "liveorigin/common/thread_annotations.h"
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -54,12 +55,12 @@ struct RocksDbSegmentStore::Impl {
   // in between subtract what they add.
   std::atomic<int64_t> free_estimate{INT64_MAX};
   std::atomic<int64_t> free_checked_ns{0};
-  mutable std::mutex health_mu;
-  Status last_write_error;  // GUARDED_BY(health_mu)
+  mutable Mutex health_mu;
+  Status last_write_error GUARDED_BY(health_mu);
 
   Status NoteWrite(const rocksdb::Status& s, std::string_view what) {
     Status st = FromRocks(s, what);
-    std::lock_guard lock(health_mu);
+    MutexLock lock(health_mu);
     last_write_error = st;
     return st;
   }
@@ -80,7 +81,7 @@ struct RocksDbSegmentStore::Impl {
       Status st = Status::NoSpace("data_dir " + path + " has " + std::to_string(free >> 20) +
                                   " MiB free, below limits.min_free_disk (" +
                                   std::to_string(min_free_bytes >> 20) + " MiB) plus the object");
-      std::lock_guard lock(health_mu);
+      MutexLock lock(health_mu);
       last_write_error = st;
       return st;
     }
@@ -219,7 +220,7 @@ Status RocksDbSegmentStore::DeleteObject(std::string_view event, std::string_vie
 Status RocksDbSegmentStore::Health() const {
   Status last;
   {
-    std::lock_guard lock(impl_->health_mu);
+    MutexLock lock(impl_->health_mu);
     last = impl_->last_write_error;
   }
   // A refusal for lack of space ends when space comes back (twice the reserve,

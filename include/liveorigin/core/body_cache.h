@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "liveorigin/common/status.h"
+#include "liveorigin/common/thread_annotations.h"
 #include "liveorigin/core/http_message.h"
 
 namespace liveorigin::core {
@@ -53,15 +54,15 @@ class BodyCache {
     Body body;
     std::list<std::string>::iterator lru;
   };
-  void PutLocked(const std::string& key, Body body);
+  void PutLocked(const std::string& key, Body body) REQUIRES(mu_);
   void Finish(const std::string& key, Result<Body> result);
 
   const uint64_t capacity_;
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;  // GUARDED_BY(mu_)
-  std::list<std::string> lru_;                      // front = most recent; GUARDED_BY(mu_)
-  uint64_t bytes_ = 0;                              // GUARDED_BY(mu_)
-  std::unordered_map<std::string, std::vector<Loaded>> loading_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::unordered_map<std::string, Entry> entries_ GUARDED_BY(mu_);
+  std::list<std::string> lru_ GUARDED_BY(mu_);  // front = most recent
+  uint64_t bytes_ GUARDED_BY(mu_) = 0;
+  std::unordered_map<std::string, std::vector<Loaded>> loading_ GUARDED_BY(mu_);
   std::atomic<uint64_t> hits_{0}, misses_{0}, collapsed_{0};
 };
 

@@ -49,6 +49,7 @@ struct CandidateRank {
   size_t defect_count = 0;
   int severity_sum = 0;
   size_t priority = 0;  // pipeline index
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads a defaulted <=>
   auto operator<=>(const CandidateRank&) const = default;
 };
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "liveorigin/common/thread_annotations.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/live_event.h"
 #include "liveorigin/storage/segment_store.h"
@@ -37,9 +38,9 @@ class EventRegistry {
 
  private:
   std::shared_ptr<storage::SegmentStore> store_;
-  mutable std::mutex mu_;
-  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> events_;   // GUARDED_BY(mu_)
-  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> retired_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> events_ GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<LiveEvent>, std::less<>> retired_ GUARDED_BY(mu_);
 };
 
 }  // namespace liveorigin::core

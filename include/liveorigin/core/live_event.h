@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "liveorigin/common/clock.h"
+#include "liveorigin/common/thread_annotations.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/event_state.h"
 #include "liveorigin/core/http_message.h"
@@ -53,7 +54,7 @@ class LiveEvent {
   // Hashes, inspects and stores one candidate, then makes it visible. Blocks.
   // The held GETs of that segment are moved to *to_wake: the caller runs them
   // after it has queued its own answer. `pipeline` must be one of the event's.
-  IngestResult Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
+  IngestResult Ingest(const ObjectAddress& address, const std::string& pipeline, const Body& body,
                       std::vector<std::string> header_defects, std::string_view put_content_type,
                       TimePoint now, std::vector<WaitList::Wake>* to_wake);
 
@@ -90,9 +91,9 @@ class LiveEvent {
   void LogFailover(const ObjectAddress& address, const Decision& decision);
 
   const std::shared_ptr<storage::SegmentStore> store_;
-  mutable std::mutex mu_;
-  EventState state_;  // GUARDED_BY(mu_)
-  WaitList waiters_;  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  EventState state_ GUARDED_BY(mu_);
+  WaitList waiters_ GUARDED_BY(mu_);
 };
 
 }  // namespace liveorigin::core

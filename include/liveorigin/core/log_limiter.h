@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "liveorigin/common/thread_annotations.h"
+
 namespace liveorigin::core {
 
 class LogLimiter {
@@ -35,8 +37,8 @@ class LogLimiter {
   };
   const uint32_t burst_;
   const std::chrono::steady_clock::duration window_;
-  std::mutex mu_;
-  std::unordered_map<std::string, Bucket> buckets_;  // GUARDED_BY(mu_); bounded below
+  Mutex mu_;
+  std::unordered_map<std::string, Bucket> buckets_ GUARDED_BY(mu_);  // bounded below
 };
 
 }  // namespace liveorigin::core

@@ -78,7 +78,7 @@ class OriginService final : public RequestHandler,
   class HeldRequest;
 
   void HandleGet(Request request, Respond respond);
-  void HandleDelete(const Request& request, Respond respond);
+  void HandleDelete(const Request& request, const Respond& respond);
   void GetSegment(Request request, std::shared_ptr<LiveEvent> event, ObjectAddress address,
                   Respond respond);
   // Serves `decision` (kServe): makes a new sticky choice durable first, then

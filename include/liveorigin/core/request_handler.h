@@ -33,7 +33,7 @@ class RequestHandler {
 
   // Largest request body the session reads into Request::body for methods
   // other than PUT; larger bodies are refused with 413.
-  static constexpr uint64_t kSmallBodyLimit = 64 * 1024;
+  static constexpr uint64_t kSmallBodyLimit = uint64_t{64} * 1024;
 
   // Any request except PUT. `respond` must be called exactly once, possibly
   // later and from another thread (held requests).

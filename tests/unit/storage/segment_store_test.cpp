@@ -5,8 +5,8 @@
 #include <filesystem>
 #include <random>
 
-#include "memory_segment_store.h"
 #include "liveorigin/storage/rocksdb_segment_store.h"
+#include "memory_segment_store.h"
 
 namespace liveorigin::storage {
 namespace {
