@@ -5,10 +5,12 @@
 // now published segment on COUNT already-open connections and reports when
 // the last whole response arrived after the first request was written.
 //
-//   hold_release_bench PORT ADMIN_PORT TARGET COUNT BODY_BYTES
+//   hold_release_bench PORT ADMIN_PORT TARGET COUNT BODY_FILE
 //
 // The event must accept PUTs with "X-Live-Pipeline: a" and TARGET must be due
-// within one segment duration (so GETs are held). Prints one line of figures.
+// within one segment duration (so GETs are held). BODY_FILE should be a clean
+// media segment: a defective one is not served before its availability time.
+// Prints one line of figures.
 // Boost 1.74 asio/awaitable.hpp uses std::exchange without including <utility>.
 #include <utility>
 
@@ -18,6 +20,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -51,13 +55,14 @@ std::string Exchange(uint16_t port, const std::string& request) {
   return out;
 }
 
-long HeldNow(uint16_t admin_port) {
+long Gauge(uint16_t admin_port, const std::string& name) {
   const std::string m =
       Exchange(admin_port, "GET /metrics HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n");
-  const std::string key = "\nliveorigin_held_requests ";
+  const std::string key = "\n" + name + " ";
   const size_t at = m.find(key);
   return at == std::string::npos ? -1 : std::stol(m.substr(at + key.size()));
 }
+long HeldNow(uint16_t admin_port) { return Gauge(admin_port, "liveorigin_held_requests"); }
 
 struct Waiter {
   explicit Waiter(net::io_context& ioc) : socket(ioc) {}
@@ -142,14 +147,19 @@ void WaitFor(const std::atomic<int>& done, int count) {
 
 int main(int argc, char** argv) {
   if (argc != 6) {
-    std::fprintf(stderr, "usage: %s PORT ADMIN_PORT TARGET COUNT BODY_BYTES\n", argv[0]);
+    std::fprintf(stderr, "usage: %s PORT ADMIN_PORT TARGET COUNT BODY_FILE\n", argv[0]);
     return 2;
   }
   const auto port = static_cast<uint16_t>(std::stoi(argv[1]));
   const auto admin_port = static_cast<uint16_t>(std::stoi(argv[2]));
   const std::string target = argv[3];
   const int count = std::stoi(argv[4]);
-  const size_t body_bytes = std::stoul(argv[5]);
+  std::ifstream file(argv[5], std::ios::binary);
+  const std::string body((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  if (body.empty()) {
+    std::fprintf(stderr, "cannot read %s\n", argv[5]);
+    return 2;
+  }
   const tcp::endpoint ep(net::ip::make_address("127.0.0.1"), port);
   const std::string get = "GET " + target + " HTTP/1.1\r\nHost: b\r\n\r\n";
 
@@ -169,7 +179,6 @@ int main(int argc, char** argv) {
   }
   const long held = HeldNow(admin_port);
 
-  const std::string body(body_bytes, 'x');
   const std::string put = "PUT " + target +
                           " HTTP/1.1\r\nHost: b\r\nX-Live-Pipeline: a\r\nConnection: close\r\n"
                           "Content-Length: " +
@@ -188,6 +197,11 @@ int main(int argc, char** argv) {
   reader.join();
   const Figures released = Measure(held_waiters, put_sent);
   held_waiters.clear();
+  // Let the origin close those connections before opening as many again.
+  const auto close_deadline = Clock::now() + std::chrono::seconds(30);
+  while (Gauge(admin_port, "liveorigin_open_connections") > 16 && Clock::now() < close_deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 
   // 2. The floor: the same COUNT GETs on the published segment.
   net::io_context floor_ioc;

@@ -21,7 +21,7 @@ end
 
 function init(args)
   wrk.headers["Content-Type"] = "application/octet-stream"
-  if extra then
+  if extra and extra ~= "" then
     local name, value = extra:match("^([^:]+):%s*(.*)$")
     wrk.headers[name] = value
   end
