@@ -8,6 +8,7 @@
 
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/common/units.h"
+#include "liveorigin/core/cmsd.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/log_limiter.h"
@@ -196,7 +197,8 @@ void LiveEvent::UpdateAlignmentLocked(const CandidateRecord& record) {
 
 IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
                                std::vector<std::string> header_defects,
-                               std::string_view put_content_type, TimePoint now) {
+                               std::string_view put_content_type, TimePoint now,
+                               const IngestMeta& meta) {
   IngestResult result;
   CandidateRecord& rec = result.record;
   rec.id.path = address.path;
@@ -208,6 +210,8 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   rec.size = body->size();
   rec.etag = ContentHash(*body);
   rec.ingest_unix_ms = ToUnixMillis(now);
+  rec.first_byte_unix_ms = ToUnixMillis(meta.first_byte.value_or(now));
+  rec.sha256 = meta.sha256;
   rec.header_defects = std::move(header_defects);
 
   std::optional<media::InitSegmentInfo> init;
@@ -263,6 +267,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
     parsed_init = InspectInit(*body, &rec);
   } else if (address.kind == ObjectKind::kSegment) {
     InspectSegment(*body, SegmentContext{d, init ? &*init : nullptr}, &rec);
+    rec.object_type = MediaObjectType(rec, init ? &*init : nullptr);  // CMSD `ot`
   }
 
   if (address.kind == ObjectKind::kSegment &&

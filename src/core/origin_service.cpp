@@ -10,6 +10,8 @@
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
+#include "liveorigin/core/upload_body.h"
+#include "liveorigin/core/well_known_time.h"
 
 namespace liveorigin::core {
 
@@ -107,39 +109,29 @@ std::string BodyCacheKey(const CandidateRecord& r) {
 class OriginService::Upload final : public UploadSink {
  public:
   Upload(OriginService& service, Request request, std::shared_ptr<LiveEvent> event,
-         ObjectAddress address, std::string pipeline, std::vector<std::string> header_defects)
+         ObjectAddress address, std::string pipeline, std::vector<std::string> header_defects,
+         UploadBodyOptions body_options)
       : service_(service),
         request_(std::move(request)),
         event_(std::move(event)),
         address_(std::move(address)),
         pipeline_(std::move(pipeline)),
-        header_defects_(std::move(header_defects)) {
-    // Reserve what the sender declared, within the limit; chunked bodies grow.
-    if (request_.content_length) {
-      body_.reserve(
-          std::min<uint64_t>(*request_.content_length, service_.options_.max_object_size));
-    }
-  }
+        header_defects_(std::move(header_defects)),
+        body_(std::move(body_options)) {}
   ~Upload() override { --service_.inflight_; }
 
+  // Digest checking, gzip decoding and the size limit live in UploadBody.
   bool Append(std::string_view bytes) override {
-    if (too_large_) return false;
-    if (body_.size() + bytes.size() > service_.options_.max_object_size) {
-      too_large_ = true;
-      body_.clear();
-      body_.shrink_to_fit();
-      return false;
-    }
-    body_.append(bytes);
-    return true;
+    if (!first_byte_ && !bytes.empty()) first_byte_ = service_.clock_.Now();  // CMSD `at`
+    return body_.Append(bytes);
   }
 
   Response Finish() override { return service_.FinishUpload(*this); }
 
   void Abort(std::string_view reason) override {
-    spdlog::warn("PUT /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
-                 event_->config()->id, address_.path, pipeline_, request_.remote, body_.size(),
-                 reason);
+    spdlog::warn("{} /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
+                 request_.method, event_->config()->id, address_.path, pipeline_, request_.remote,
+                 body_.received(), reason);
     service_.metrics_.PutRefused(event_->config()->id, "aborted");
   }
 
@@ -151,8 +143,8 @@ class OriginService::Upload final : public UploadSink {
   ObjectAddress address_;
   std::string pipeline_;
   std::vector<std::string> header_defects_;
-  std::string body_;
-  bool too_large_ = false;
+  UploadBody body_;
+  std::optional<TimePoint> first_byte_;
 };
 
 // ---------------------------------------------------------------------------
@@ -269,7 +261,9 @@ OriginService::OriginService(EventRegistry& registry, storage::SegmentStore& sto
       metrics_(metrics),
       clock_(clock),
       scheduler_(scheduler),
-      options_(options) {}
+      options_(options),
+      cors_(options_.cors_allow_origins),
+      delivery_(options_.node_name) {}
 
 OriginService::~OriginService() = default;
 
@@ -288,12 +282,32 @@ void OriginService::Handle(Request request, Respond respond) {
     HandleDelete(request, std::move(respond));
     return;
   }
+  if (request.method == "OPTIONS") {  // CORS preflight (SPEC §11)
+    respond(cors_.Preflight(request));
+    return;
+  }
   Response r = Response::Error(405, "method_not_allowed",
                                "method " + request.method +
                                    " is not supported; use GET, HEAD, "
-                                   "PUT or DELETE");
-  r.SetHeader("Allow", "GET, HEAD, PUT, DELETE");
+                                   "PUT, POST, DELETE or OPTIONS");
+  r.SetHeader("Allow", CorsPolicy::kAllowMethods);
   respond(std::move(r));
+}
+
+// DASH-IF ingest sources POST as often as they PUT (SPEC §11).
+bool OriginService::IsUpload(std::string_view method) const {
+  return method == "PUT" || method == "POST";
+}
+
+// Every answer of the main listener: CORS; delivery answers: CMSD-Dynamic,
+// with `du` while the live edge is being protected (SPEC §5.4, §11).
+void OriginService::Decorate(const Request& request, Response* response) {
+  cors_.Apply(request, response);
+  // A GET has left inflight_ by now: counting it again, this is the test that
+  // sheds far-behind segments in GetSegment.
+  const bool duress =
+      options_.max_inflight_requests && inflight_.load() + 1 > options_.max_inflight_requests;
+  delivery_.ApplyDynamic(request, duress, response);
 }
 
 Response OriginService::Refuse(const Request& request, std::string_view event, std::string_view who,
@@ -305,7 +319,7 @@ Response OriginService::Refuse(const Request& request, std::string_view event, s
                  suppressed ? " (" + std::to_string(suppressed) + " similar refusals not logged)"
                             : std::string());
   }
-  if (request.method == "PUT") metrics_.PutRefused(event, code);
+  if (IsUpload(request.method)) metrics_.PutRefused(event, code);
   Response r = Response::Error(status, code, message);
   if (status == 401) r.SetHeader("WWW-Authenticate", "Basic realm=\"liveorigin\"");
   if (status == 503) r.SetHeader("Retry-After", "1");
@@ -355,6 +369,28 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
                           std::to_string(options_.max_object_size) + " bytes)");
     return nullptr;
   }
+  // Content coding and Content-Digest are decided here, before any
+  // 100 Continue (SPEC §11).
+  UploadBodyOptions body_options;
+  body_options.max_size = options_.max_object_size;
+  body_options.reserve = request.content_length.value_or(0);
+  if (auto coding = ParseContentEncoding(request.Header("Content-Encoding")); !coding.ok()) {
+    *refusal = Refuse(request, cfg->id, auth.pipeline, 415, "unsupported_encoding",
+                      coding.status().message());
+    refusal->SetHeader("Accept-Encoding", "gzip");
+    return nullptr;
+  } else {
+    body_options.coding = *coding;
+  }
+  if (auto digest = request.Header("Content-Digest")) {
+    auto parsed = ParseDigestField(*digest);
+    if (!parsed.ok()) {
+      *refusal = Refuse(request, cfg->id, auth.pipeline, 400, "bad_digest",
+                        "Content-Digest: " + parsed.status().message());
+      return nullptr;
+    }
+    body_options.digests = std::move(parsed).value();
+  }
   if (address->number) {
     const LiveTimeline tl(*cfg);
     const TimePoint now = clock_.Now();
@@ -379,20 +415,41 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
   ++inflight_;
   return std::make_unique<Upload>(*this, request, std::move(event), std::move(*address),
-                                  auth.pipeline, std::move(defects));
+                                  auth.pipeline, std::move(defects), std::move(body_options));
 }
 
 Response OriginService::FinishUpload(Upload& up) {
   const auto cfg = up.event_->config();
-  if (up.too_large_) {
-    return Refuse(
-        up.request_, cfg->id, up.pipeline_, 413, "too_large",
-        "body exceeds max_object_size (" + std::to_string(options_.max_object_size) + " bytes)");
+  // SPEC §11: size limit on the decoded body, gzip errors, Content-Digest.
+  const UploadBody::Verdict verdict = up.body_.Finish();
+  switch (verdict.outcome) {
+    case UploadBody::Outcome::kOk:
+      break;
+    case UploadBody::Outcome::kTooLarge:
+      return Refuse(up.request_, cfg->id, up.pipeline_, 413, "too_large", verdict.message);
+    case UploadBody::Outcome::kBadEncoding:
+      return Refuse(up.request_, cfg->id, up.pipeline_, 400, "bad_encoding", verdict.message);
+    case UploadBody::Outcome::kDigestMismatch:
+      return Refuse(up.request_, cfg->id, up.pipeline_, 400, "digest_mismatch",
+                    verdict.message + "; nothing was stored");
   }
-  auto body = std::make_shared<const std::string>(std::move(up.body_));
+  if (up.body_.empty_as_sent()) {
+    // The connection probe of DASH-IF ingest sources: nothing is stored.
+    spdlog::debug("{} {} from {}: empty probe answered 200", up.request_.method, up.request_.target,
+                  up.pipeline_);
+    Response probe;
+    probe.status = 200;
+    probe.SetHeader("X-Live-Pipeline", up.pipeline_);
+    return probe;
+  }
+  IngestMeta meta;
+  meta.first_byte = up.first_byte_;
+  meta.sha256 = up.body_.known_sha256();
+  auto body = std::make_shared<const std::string>(up.body_.TakeBody());
   const TimePoint now = clock_.Now();
-  IngestResult result = up.event_->Ingest(up.address_, up.pipeline_, body, up.header_defects_,
-                                          up.request_.Header("Content-Type").value_or(""), now);
+  IngestResult result =
+      up.event_->Ingest(up.address_, up.pipeline_, body, up.header_defects_,
+                        up.request_.Header("Content-Type").value_or(""), now, meta);
   if (!result.status.ok()) {
     metrics_.StorageError("put");
     const bool full = result.status.IsNoSpace();
@@ -460,6 +517,10 @@ void OriginService::HandleDelete(const Request& request, Respond respond) {
 }
 
 void OriginService::HandleGet(Request request, Respond respond) {
+  if (IsTimeTarget(request.target)) {  // UTCTiming source (SPEC §11)
+    respond(TimeResponse(clock_.Now()));
+    return;
+  }
   auto target = ParseRequestTarget(request.target);
   if (!target.ok()) {
     respond(Response::Error(400, "bad_request", target.status().message()));
@@ -522,6 +583,7 @@ void OriginService::GetSegment(const Request& request, const std::shared_ptr<Liv
         Response::Error(503, "overloaded", "the origin is protecting the live edge; retry later");
     r.SetHeader("Cache-Control", "public, max-age=5");
     r.SetHeader("Retry-After", "5");
+    r.cmsd_dynamic = true;  // with `du`: the node is shedding (SPEC §11)
     respond(std::move(r));
     return;
   }
@@ -581,7 +643,8 @@ std::string OriginService::CacheControlFor(const LiveEvent& event, const Candida
 
 Response OriginService::Serve(const Request& request, const LiveEvent& event,
                               const CandidateRecord& record, TimePoint now) {
-  auto body = cache_.GetOrLoad(BodyCacheKey(record), [&] { return store_.GetBody(record.id); });
+  const std::string cache_key = BodyCacheKey(record);
+  auto body = cache_.GetOrLoad(cache_key, [&] { return store_.GetBody(record.id); });
   if (!body.ok()) {
     metrics_.StorageError("get");
     spdlog::error("GET {}: cannot read candidate from {}: {}", request.target, record.id.pipeline,
@@ -592,6 +655,9 @@ Response OriginService::Serve(const Request& request, const LiveEvent& event,
   }
   const std::string etag = "\"" + record.etag + "\"";
   Response r;
+  r.headers.reserve(16);  // every header of a delivery answer, CORS and CMSD included
+  // CMSD-Static and Repr-Digest, built once per candidate (SPEC §11).
+  delivery_.Apply(request, event.config(), record, cache_key, **body, &r);
   r.SetHeader("Content-Type", record.content_type);
   r.SetHeader("ETag", etag);
   r.SetHeader("Last-Modified", FormatHttpDate(FromUnixMillis(record.ingest_unix_ms)));

@@ -130,6 +130,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
   request_.method = std::string(msg.method_string());
   request_.target = std::string(msg.target());
   request_.remote = remote_;
+  request_.received = started_;
   for (const auto& field : msg) {
     request_.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
@@ -142,7 +143,7 @@ void HttpSession::OnHeader(beast::error_code ec) {
                        "Transfer-Encoding must end with chunked; the body length is ambiguous");
   }
 
-  if (msg.method() == bhttp::verb::put) {
+  if (handler_.IsUpload(request_.method)) {  // PUT; POST on the main listener
     core::Response refusal;
     sink_ = handler_.BeginUpload(request_, &refusal);
     if (sink_) {
@@ -272,6 +273,7 @@ void HttpSession::FailRequest(int status, std::string_view code, std::string_vie
 }
 
 void HttpSession::Respond(core::Response r) {
+  handler_.Decorate(request_, &r);  // CORS, CMSD-Dynamic: as the head is written
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   handler_.OnResponseSent(request_, r, seconds);

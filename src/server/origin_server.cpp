@@ -129,6 +129,8 @@ int OriginServer::Start() {
   options.max_held_requests = cfg.limits.max_held_requests;
   options.max_inflight_requests = cfg.limits.max_inflight_requests;
   options.access_log = cfg.log.access_log;
+  options.node_name = cfg.node_name;
+  options.cors_allow_origins = cfg.cors.allow_origins;
   s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
                                                    s.clock, *s.scheduler, options);
   s.admin = std::make_unique<core::AdminService>(
@@ -195,6 +197,7 @@ int OriginServer::Start() {
   spdlog::info("liveorigin {} started", LIVEORIGIN_VERSION);
   spdlog::info("listening on {} (packager PUT, CDN GET), admin on {}", s.main_listener->address(),
                s.admin_listener->address());
+  spdlog::info("node {}", cfg.node_name);
   spdlog::info("data_dir {} ({} candidates restored{}), sync_writes {}", cfg.data_dir.string(),
                restored, skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
                cfg.sync_writes);

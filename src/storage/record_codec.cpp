@@ -9,7 +9,10 @@ namespace {
 // integers as LEB128 varints, strings and lists length-prefixed. Decoding
 // checks every length against the bytes left, so a damaged value is a
 // Corruption status, never a crash.
-constexpr uint8_t kCandidateVersion = 2;
+// Version 3 appends first_byte_unix_ms, object_type and sha256 to version 2;
+// version 2 records (stored before) still decode, with those fields empty.
+constexpr uint8_t kCandidateVersion = 3;
+constexpr uint8_t kCandidateVersion2 = 2;
 constexpr uint8_t kSelectionVersion = 2;
 
 class Writer {
@@ -123,6 +126,9 @@ std::string EncodeCandidate(const CandidateRecord& r) {
     w.Var(t.sample_count);
     w.Var(t.max_sample_duration);
   }
+  w.I64(r.first_byte_unix_ms);
+  w.Str(r.object_type);
+  w.Str(r.sha256);
   return w.Take();
 }
 
@@ -131,9 +137,9 @@ Result<CandidateRecord> DecodeCandidate(std::string_view value) {
   CandidateRecord r;
   uint8_t version = 0, has_number = 0, kind = 0, flags = 0;
   uint64_t tracks = 0;
-  bool ok = in.U8(&version) && version == kCandidateVersion && in.Str(&r.id.event) &&
-            in.Str(&r.id.path) && in.Str(&r.id.rendition) && in.Str(&r.id.pipeline) &&
-            in.U8(&has_number);
+  bool ok = in.U8(&version) && (version == kCandidateVersion || version == kCandidateVersion2) &&
+            in.Str(&r.id.event) && in.Str(&r.id.path) && in.Str(&r.id.rendition) &&
+            in.Str(&r.id.pipeline) && in.U8(&has_number);
   if (ok && has_number) {
     uint64_t n;
     ok = in.Var(&n);
@@ -148,6 +154,9 @@ Result<CandidateRecord> DecodeCandidate(std::string_view value) {
     ok = in.Uint(&t.track_id) && in.Uint(&t.timescale) && in.Var(&t.base_decode_time) &&
          in.Var(&t.duration) && in.Var(&t.sample_count) && in.Uint(&t.max_sample_duration);
     r.tracks.push_back(t);
+  }
+  if (ok && version >= 3) {
+    ok = in.I64(&r.first_byte_unix_ms) && in.Str(&r.object_type) && in.Str(&r.sha256);
   }
   if (!ok || !in.Done()) {
     return Status::Corruption("undecodable candidate record (" + std::to_string(value.size()) +

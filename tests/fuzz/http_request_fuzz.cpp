@@ -263,6 +263,7 @@ class Connection {
   // Sends a response the session made itself or got synchronously; false when
   // the connection closes after it.
   bool Respond(core::Response r) {
+    origin_.service.Decorate(request_, &r);
     CheckResponse(request_, r);
     origin_.service.OnResponseSent(request_, r, 0.0);
     return !r.close && keep_alive_;
@@ -310,7 +311,7 @@ class Connection {
     enum class Mode { kSink, kSmall, kDiscard } mode;
     std::unique_ptr<core::UploadSink> sink;
     std::optional<core::Response> pending;
-    if (msg.method() == bhttp::verb::put) {
+    if (origin_.service.IsUpload(request_.method)) {
       core::Response refusal;
       sink = origin_.service.BeginUpload(request_, &refusal);
       if (sink) {
@@ -404,6 +405,7 @@ class Connection {
                                       live = alive_](core::Response r) {
       ++exchange->calls;
       Check(exchange->calls == 1);
+      origin.service.Decorate(exchange->request, &r);
       CheckResponse(exchange->request, r);
       origin.service.OnResponseSent(exchange->request, r, 0.0);
       if (*live) {  // still inside Handle: the answer decides the connection

@@ -44,6 +44,12 @@ enum class IngestOutcome {
   kConflict,
 };
 
+// What the request knew about a body besides its bytes (SPEC §11).
+struct IngestMeta {
+  std::optional<TimePoint> first_byte;  // when the first body byte arrived; default: `now`
+  std::string sha256;                   // raw SHA-256 of the body when already computed
+};
+
 struct IngestResult {
   Status status;  // storage failure, when not OK
   IngestOutcome outcome = IngestOutcome::kCreated;
@@ -89,7 +95,7 @@ class LiveEvent {
   // be one of the event's pipelines.
   IngestResult Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
                       std::vector<std::string> header_defects, std::string_view put_content_type,
-                      TimePoint now);
+                      TimePoint now, const IngestMeta& meta = {});
 
   // The candidate a GET serves now (SPEC §5.1). May persist a sticky choice.
   Resolution Resolve(const ObjectAddress& address, TimePoint now);

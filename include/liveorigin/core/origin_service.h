@@ -1,12 +1,17 @@
-// OriginService: the request logic of the main listener (SPEC §4, §5) —
-// packager PUTs and CDN GETs. Independent of sockets; thread-safe.
+// OriginService: the request logic of the main listener (SPEC §4, §5, §11) —
+// packager PUTs and POSTs, CDN and browser GETs. Independent of sockets;
+// thread-safe.
 #pragma once
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "liveorigin/common/clock.h"
 #include "liveorigin/core/body_cache.h"
+#include "liveorigin/core/cors.h"
+#include "liveorigin/core/delivery_headers.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/core/scheduler.h"
@@ -22,7 +27,9 @@ struct OriginOptions {
   // `shed_behind_segments` behind the live edge are answered 503.
   uint32_t max_inflight_requests = 20000;
   uint32_t shed_behind_segments = 3;
-  bool access_log = false;  // one info line per finished request
+  bool access_log = false;                              // one info line per finished request
+  std::string node_name = "liveorigin";                 // CMSD `n` (server node_name)
+  std::vector<std::string> cors_allow_origins = {"*"};  // cors.allow_origin; empty = off
 };
 
 class OriginService final : public RequestHandler {
@@ -33,8 +40,12 @@ class OriginService final : public RequestHandler {
   ~OriginService() override;
 
   void Handle(Request request, Respond respond) override;
+  bool IsUpload(std::string_view method) const override;
   std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
+  void Decorate(const Request& request, Response* response) override;
   void OnResponseSent(const Request& request, const Response& response, double seconds) override;
+
+  const DeliveryHeaders& delivery_headers() const { return delivery_; }
 
   // While draining, new PUTs are refused with 503 (SPEC §4.5 "shutting down").
   void SetDraining(bool draining) { draining_.store(draining); }
@@ -64,6 +75,8 @@ class OriginService final : public RequestHandler {
   const Clock& clock_;
   Scheduler& scheduler_;
   const OriginOptions options_;
+  const CorsPolicy cors_;
+  DeliveryHeaders delivery_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> inflight_{0};
 };
