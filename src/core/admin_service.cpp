@@ -11,13 +11,18 @@ using nlohmann::json;
 
 AdminService::AdminService(EventRegistry& registry, storage::SegmentStore& store,
                            metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
-                           std::optional<std::string> token)
+                           std::optional<std::string> token, OperatorControls* controls)
     : registry_(registry),
       store_(store),
       metrics_(metrics),
       clock_(clock),
       reload_(std::move(reload)),
-      token_(std::move(token)) {}
+      token_(std::move(token)) {
+  if (controls) {
+    operator_api_ =
+        std::make_unique<OperatorApi>(registry_, *controls, metrics_, AdminTokenId(token_));
+  }
+}
 
 void AdminService::Handle(Request request, Respond respond) {
   Response r = Route(request);
@@ -86,6 +91,10 @@ Response AdminService::Route(const Request& request) {
                                       {"errors", errors}}
                                      .dump());
     }
+    // Operator controls (SPEC §12): POSTs below /admin/events/{id}/.
+    if (operator_api_) {
+      if (auto r = operator_api_->Handle(request, rest, now)) return std::move(*r);
+    }
     if (!get) {
       Response r = Response::Error(405, "method_not_allowed", "use GET");
       r.SetHeader("Allow", "GET, HEAD");
@@ -105,7 +114,9 @@ Response AdminService::Route(const Request& request) {
       if (!event)
         return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
-        return finish(Response::Json(200, event->StatusJson(now).dump(2)));
+        json status = event->StatusJson(now);
+        if (operator_api_) operator_api_->AddToStatus(id, &status);
+        return finish(Response::Json(200, status.dump(2)));
       }
       constexpr std::string_view kObjects = "objects/";
       std::string_view sub = tail.substr(slash + 1);
@@ -116,14 +127,18 @@ Response AdminService::Route(const Request& request) {
           return Response::Error(404, "not_found",
                                  "segment number is not in the form the media template renders");
         }
-        return finish(Response::Json(200, event->ObjectJson(*address, now).dump(2)));
+        json view = event->ObjectJson(*address, now);
+        if (operator_api_) operator_api_->AddToObject(id, address->path, &view);
+        return finish(Response::Json(200, view.dump(2)));
       }
     }
   }
   return Response::Error(
       404, "not_found",
       "unknown admin path; try /healthz, /readyz, /metrics, /admin/events, "
-      "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
+      "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload, "
+      "POST /admin/events/{id}/pipelines/{p}/disable|enable, "
+      "POST /admin/events/{id}/objects/{path}?select={p}");
 }
 
 }  // namespace liveorigin::core

@@ -66,6 +66,11 @@ void LiveEvent::UpdateConfig(std::shared_ptr<const config::EventConfig> config) 
   config_ = std::move(config);
 }
 
+void LiveEvent::SetControls(std::shared_ptr<const EventControlState> state) {
+  std::lock_guard lock(mu_);
+  if (!controls_ || (state && state->version >= controls_->version)) controls_ = std::move(state);
+}
+
 std::optional<ObjectAddress> LiveEvent::Classify(std::string_view path) const {
   const auto cfg = config();
   ObjectAddress a;
@@ -127,6 +132,10 @@ Selection LiveEvent::SelectLocked(const SegmentSlot& slot, uint64_t number, Time
     if (slot.sticky && *slot.sticky == (*order)[i]) in.sticky = i;
     in.pipelines.push_back(std::move(v));
   }
+  // Operator controls (SPEC §12): disabled pipelines, forced selection.
+  const std::string_view path =
+      slot.candidates.empty() ? std::string_view() : slot.candidates.begin()->second.id.path;
+  in.forced = ApplyControls(controls_.get(), *order, path, &in.pipelines);
   return SelectSegment(in);
 }
 
@@ -229,7 +238,9 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
         if (s != r->second.segments.end()) {
           auto c = s->second.candidates.find(pipeline);
           if (c != s->second.candidates.end()) existing = &c->second;
-          served_sticky = s->second.sticky == pipeline;
+          // A forced choice is as fixed as a sticky one (SPEC §12).
+          served_sticky =
+              s->second.sticky == pipeline || IsForcedTo(controls_.get(), address.path, pipeline);
         }
       }
       if (const auto* i = InitLocked(address.rendition, pipeline)) init = *i;
@@ -394,7 +405,8 @@ Resolution LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {
         if (c != o->second.end()) v.candidate = CandidateView{c->second.AllDefects()};
         views.push_back(std::move(v));
       }
-      const Selection sel = SelectObject(views);
+      const auto forced = ApplyControls(controls_.get(), order, address.path, &views);
+      const Selection sel = SelectObject(views, forced);
       res.outcome = sel.outcome;
       res.reason = sel.reason;
       if (sel.outcome == Selection::Outcome::kServe) res.record = o->second.at(order[sel.pipeline]);
@@ -633,7 +645,7 @@ json LiveEvent::ObjectJson(const ObjectAddress& address, TimePoint now) const {
         if (c != candidates->end()) v.candidate = CandidateView{c->second.AllDefects()};
         views.push_back(std::move(v));
       }
-      sel = SelectObject(views);
+      sel = SelectObject(views, ApplyControls(controls_.get(), order, address.path, &views));
     }
   }
   j["outcome"] = OutcomeName(sel.outcome);

@@ -12,6 +12,7 @@
 #include "liveorigin/core/admin_service.h"
 #include "liveorigin/core/body_cache.h"
 #include "liveorigin/core/event_registry.h"
+#include "liveorigin/core/operator_controls.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/http/http_listener.h"
 #include "liveorigin/metrics/origin_metrics.h"
@@ -66,6 +67,7 @@ struct OriginServer::Impl {
   std::unique_ptr<AsioScheduler> scheduler;
   std::shared_ptr<storage::RocksDbSegmentStore> store;
   std::unique_ptr<core::EventRegistry> registry;
+  std::unique_ptr<core::OperatorControls> controls;  // SPEC §12
   std::unique_ptr<core::BodyCache> cache;
   metrics::OriginMetrics metrics;
   std::unique_ptr<core::OriginService> origin;
@@ -122,6 +124,14 @@ int OriginServer::Start() {
     spdlog::critical("cannot rebuild state from {}: {}", cfg.data_dir.string(), st.ToString());
     return kExitStorageOrBind;
   }
+  // Operator controls (SPEC §12) live in the store: a restart keeps them.
+  s.controls = std::make_unique<core::OperatorControls>(s.store, cfg.node_name);
+  if (Status st = s.controls->Restore(); !st.ok()) {
+    spdlog::critical("cannot read operator controls from {}: {}", cfg.data_dir.string(),
+                     st.ToString());
+    return kExitStorageOrBind;
+  }
+  s.controls->Publish(*s.registry);
   s.cache = std::make_unique<core::BodyCache>(cfg.cache_size);
   s.scheduler = std::make_unique<AsioScheduler>(s.ioc);
   core::OriginOptions options;
@@ -134,8 +144,8 @@ int OriginServer::Start() {
   s.origin = std::make_unique<core::OriginService>(*s.registry, *s.store, *s.cache, s.metrics,
                                                    s.clock, *s.scheduler, options);
   s.admin = std::make_unique<core::AdminService>(
-      *s.registry, *s.store, s.metrics, s.clock, [this] { return ReloadEvents(); },
-      cfg.admin_token);
+      *s.registry, *s.store, s.metrics, s.clock, [this] { return ReloadEvents(); }, cfg.admin_token,
+      s.controls.get());
 
   http::ListenerOptions main_opts;
   main_opts.name = "main";
@@ -182,6 +192,17 @@ int OriginServer::Start() {
       }
     }
     m.SetPipelineGauges(gauges);
+    std::vector<metrics::OperatorGauge> operator_gauges;
+    for (const auto& event : s.registry->All()) {
+      const auto cfg = event->config();
+      const auto state = s.controls->StateOf(cfg->id);
+      metrics::OperatorGauge g;
+      g.event = cfg->id;
+      for (const auto& p : cfg->pipelines) g.pipelines.emplace_back(p.id, state->IsDisabled(p.id));
+      g.forced_selections = state->forced.size();
+      operator_gauges.push_back(std::move(g));
+    }
+    m.SetOperatorGauges(operator_gauges);
     m.SetCache(s.cache->hits(), s.cache->misses(), s.cache->collapsed(), s.cache->bytes(),
                s.cache->capacity());
     m.SetStorageHealthy(s.store->Health().ok());
@@ -231,6 +252,7 @@ std::vector<std::string> OriginServer::Impl::Reload() {
     return errors;
   }
   registry->Apply(loaded.events);
+  controls->Publish(*registry);  // events added by the reload get their controls
   metrics.ReloadResult(true);
   spdlog::info("configuration reloaded: {} event(s)", loaded.events.size());
   return {};
@@ -250,6 +272,7 @@ void OriginServer::Impl::RunRetentionOnce() {
           metrics.StorageError("retention");
           spdlog::error("retention of {}/{} failed: {}", cfg->id, path, st.ToString());
         }
+        if (controls->ForgetObject(cfg->id, path)) controls->Publish(*registry, cfg->id);
       }
     }
     const core::LiveTimeline tl(*cfg);
@@ -267,6 +290,9 @@ void OriginServer::Impl::RunRetentionOnce() {
       if (!st.ok()) {
         metrics.StorageError("retention");
         spdlog::error("retention for event {} rendition {} failed: {}", cfg->id, r, st.ToString());
+      }
+      if (controls->ForgetSegmentsBefore(cfg->id, r, first_kept)) {
+        controls->Publish(*registry, cfg->id);
       }
     }
   };

@@ -1,15 +1,18 @@
-// AdminService: the admin listener's request logic (SPEC §6): health,
-// readiness, Prometheus metrics, event and object status, reload.
-// Thread-safe.
+// AdminService: the admin listener's request logic (SPEC §6, §12): health,
+// readiness, Prometheus metrics, event and object status, reload, operator
+// controls. Thread-safe.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "liveorigin/common/clock.h"
 #include "liveorigin/core/event_registry.h"
+#include "liveorigin/core/operator_api.h"
+#include "liveorigin/core/operator_controls.h"
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/metrics/origin_metrics.h"
 #include "liveorigin/storage/segment_store.h"
@@ -23,9 +26,12 @@ class AdminService final : public RequestHandler {
 
   // `token`: when set, /admin/* and /metrics need "Authorization: Bearer <token>"
   // (compared in constant time); /healthz and /readyz stay open for probes.
+  // `controls`: the operator controls (SPEC §12); null leaves their endpoints
+  // out. Must outlive the service.
   AdminService(EventRegistry& registry, storage::SegmentStore& store,
                metrics::OriginMetrics& metrics, const Clock& clock, ReloadFn reload,
-               std::optional<std::string> token = std::nullopt);
+               std::optional<std::string> token = std::nullopt,
+               OperatorControls* controls = nullptr);
 
   void Handle(Request request, Respond respond) override;
   std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
@@ -39,6 +45,7 @@ class AdminService final : public RequestHandler {
   const Clock& clock_;
   ReloadFn reload_;
   std::optional<std::string> token_;
+  std::unique_ptr<OperatorApi> operator_api_;  // null without operator controls
 };
 
 }  // namespace liveorigin::core

@@ -21,6 +21,7 @@
 #include "liveorigin/common/clock.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/candidate_selector.h"
+#include "liveorigin/core/event_controls.h"
 #include "liveorigin/core/http_message.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/media/iso_bmff.h"
@@ -96,6 +97,10 @@ class LiveEvent {
   IngestResult Ingest(const ObjectAddress& address, const std::string& pipeline, Body body,
                       std::vector<std::string> header_defects, std::string_view put_content_type,
                       TimePoint now, const IngestMeta& meta = {});
+
+  // Operator controls (SPEC §12) that selection applies from now on; a state
+  // older (lower version) than the one held is ignored.
+  void SetControls(std::shared_ptr<const EventControlState> state);
 
   // The candidate a GET serves now (SPEC §5.1). May persist a sticky choice.
   Resolution Resolve(const ObjectAddress& address, TimePoint now);
@@ -176,8 +181,9 @@ class LiveEvent {
   };
   std::map<std::pair<std::string, std::string>, Alignment> alignment_;       // GUARDED_BY(mu_)
   std::map<std::pair<std::string, uint64_t>, std::vector<Waiter>> waiters_;  // GUARDED_BY(mu_)
-  std::map<std::string, std::string> last_served_;  // rendition → pipeline; GUARDED_BY(mu_)
-  uint64_t next_waiter_id_ = 1;                     // GUARDED_BY(mu_)
+  std::map<std::string, std::string> last_served_;     // rendition → pipeline; GUARDED_BY(mu_)
+  uint64_t next_waiter_id_ = 1;                        // GUARDED_BY(mu_)
+  std::shared_ptr<const EventControlState> controls_;  // GUARDED_BY(mu_); null = none
 };
 
 }  // namespace liveorigin::core

@@ -99,6 +99,57 @@ TEST(RecordCodecTest, DecodesVersion2RecordsStoredBefore) {
   EXPECT_EQ(again->etag, r->etag);
 }
 
+TEST(RecordCodecTest, OperatorRecordsRoundTripAndRefuseDamage) {
+  const OperatorActor who{1700000000555, "node-a", "10.1.2.3:4567", "sha256:abcdef012345"};
+  const PipelineControlRecord control{"ev", "us-east-1", true, who};
+  auto c = DecodePipelineControl(EncodePipelineControl(control));
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->pipeline, "us-east-1");
+  EXPECT_TRUE(c->disabled);
+  EXPECT_EQ(c->changed.remote, who.remote);
+  EXPECT_EQ(c->changed.at_unix_ms, who.at_unix_ms);
+
+  ForcedSelectionRecord forced;
+  forced.event = "ev";
+  forced.path = "v1/7.m4s";
+  forced.rendition = "v1";
+  forced.number = 7;
+  forced.pipeline = "b";
+  forced.etag = "new";
+  forced.previous_pipeline = "a";
+  forced.previous_etag = "old";
+  forced.changed = who;
+  auto f = DecodeForcedSelection(EncodeForcedSelection(forced));
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->number, 7u);
+  EXPECT_EQ(f->previous_etag, "old");
+  EXPECT_EQ(f->changed.token_id, who.token_id);
+
+  AuditRecord audit;
+  audit.event = "ev";
+  audit.sequence = 99;
+  audit.action = "select";
+  audit.pipeline = "b";
+  audit.path = "v1/7.m4s";
+  audit.old_etag = "old";
+  audit.new_etag = "new";
+  audit.actor = who;
+  auto a = DecodeAudit(EncodeAudit(audit));
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->sequence, 99u);
+  EXPECT_EQ(a->actor.node, "node-a");
+
+  for (const std::string& bytes :
+       {EncodePipelineControl(control), EncodeForcedSelection(forced), EncodeAudit(audit)}) {
+    for (size_t n = 0; n < bytes.size(); ++n) {
+      const std::string_view prefix = std::string_view(bytes).substr(0, n);
+      EXPECT_FALSE(DecodePipelineControl(prefix).ok() && n < bytes.size());
+      EXPECT_FALSE(DecodeForcedSelection(prefix).ok());
+      EXPECT_FALSE(DecodeAudit(prefix).ok());
+    }
+  }
+}
+
 TEST(RecordCodecTest, EveryTruncationAndExtraByteIsCorruption) {
   const std::string bytes = EncodeCandidate(FullRecord());
   for (size_t n = 0; n < bytes.size(); ++n) {
