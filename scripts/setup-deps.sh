@@ -15,6 +15,8 @@ packages=(
   libyaml-cpp-dev                           # configuration
   libcli11-dev                              # command line
   libxxhash-dev                             # content hashes (ETags)
+  libssl-dev                                # SHA-256/512 for Content-Digest (RFC 9530)
+  zlib1g-dev                                # Content-Encoding: gzip on ingest
   prometheus-cpp-dev                        # /metrics
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests

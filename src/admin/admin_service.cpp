@@ -18,14 +18,19 @@ using nlohmann::json;
 AdminService::AdminService(core::EventRegistry& registry, storage::SegmentStore& store,
                            metrics::OriginMetrics& metrics, const Clock& clock,
                            core::TaskRunner& workers, ReloadFn reload,
-                           std::optional<std::string> token)
+                           std::optional<std::string> token, core::OperatorControls* controls)
     : registry_(registry),
       store_(store),
       metrics_(metrics),
       clock_(clock),
       workers_(workers),
       reload_(std::move(reload)),
-      token_(std::move(token)) {}
+      token_(std::move(token)) {
+  if (controls) {
+    operator_api_ =
+        std::make_unique<OperatorApi>(registry_, *controls, metrics_, AdminTokenId(token_));
+  }
+}
 
 void AdminService::Handle(Request request, Respond respond) {
   workers_.Post([this, request = std::move(request), respond = std::move(respond)] {
@@ -96,6 +101,10 @@ Response AdminService::Route(const Request& request) {
                                       {"errors", errors}}
                                      .dump());
     }
+    // Operator controls (SPEC §12): POSTs below /admin/events/{id}/.
+    if (operator_api_) {
+      if (auto r = operator_api_->Handle(request, rest, now)) return std::move(*r);
+    }
     if (!get) {
       Response r = Response::Error(405, "method_not_allowed", "use GET");
       r.SetHeader("Allow", "GET, HEAD");
@@ -115,7 +124,9 @@ Response AdminService::Route(const Request& request) {
       if (!event)
         return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
-        return finish(Response::Json(200, EventStatusJson(event->View(now), now).dump(2)));
+        json status = EventStatusJson(event->View(now), now);
+        if (operator_api_) operator_api_->AddToStatus(id, &status);
+        return finish(Response::Json(200, status.dump(2)));
       }
       constexpr std::string_view kObjects = "objects/";
       std::string_view sub = tail.substr(slash + 1);
@@ -126,15 +137,18 @@ Response AdminService::Route(const Request& request) {
           return Response::Error(404, "not_found",
                                  "segment number is not in the form the media template renders");
         }
-        return finish(Response::Json(
-            200, ObjectJson(*event->config(), event->ViewObject(*address, now)).dump(2)));
+        json view = ObjectJson(*event->config(), event->ViewObject(*address, now));
+        if (operator_api_) operator_api_->AddToObject(id, address->path, &view);
+        return finish(Response::Json(200, view.dump(2)));
       }
     }
   }
   return Response::Error(
       404, "not_found",
       "unknown admin path; try /healthz, /readyz, /metrics, /admin/events, "
-      "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload");
+      "/admin/events/{id}, /admin/events/{id}/objects/{path}, POST /admin/reload, "
+      "POST /admin/events/{id}/pipelines/{p}/disable|enable, "
+      "POST /admin/events/{id}/objects/{path}?select={p}");
 }
 
 }  // namespace liveorigin::admin

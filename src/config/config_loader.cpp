@@ -1,6 +1,7 @@
 #include "liveorigin/config/config_loader.h"
 
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
@@ -503,6 +504,21 @@ void Assign(const std::map<std::string, Field>& fields, const std::string& key, 
   }
 }
 
+// The host name, reduced to [A-Za-z0-9._-]{1,64}; "liveorigin" when unknown.
+std::string DefaultNodeName() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "liveorigin";
+  std::string name;
+  for (const char* p = buf; *p && name.size() < kMaxIdLength; ++p) {
+    const char c = *p;
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '-';
+    name.push_back(ok ? c : '-');
+  }
+  if (name.empty() || name == "." || name == "..") return "liveorigin";
+  return name;
+}
+
 bool IsWildcard(const std::string& host) { return host == "0.0.0.0" || host == "::"; }
 
 void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
@@ -566,13 +582,61 @@ void ParseLog(const Field& field, DocumentReader* r, LogConfig* log) {
   Assign(f, "access_log", &log->access_log, [r](const Field& x) { return r->Bool(x); });
 }
 
+// An origin as browsers send it in Origin: scheme "://" host [":" port], or "*".
+bool IsOriginValue(const std::string& s) {
+  if (s == "*") return true;
+  const size_t sep = s.find("://");
+  if (sep == std::string::npos || sep == 0 || sep + 3 >= s.size()) return false;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u >= 0x7F || c == ',' || c == '"') return false;
+  }
+  return s.find('/', sep + 3) == std::string::npos;
+}
+
+void ParseCors(const Field& field, DocumentReader* r, CorsConfig* cors) {
+  if (!r->ExpectMap(field)) return;
+  std::map<std::string, Field> f;
+  r->ReadMap(field.value, "cors.", {"allow_origin"}, &f);
+  const Field* x = Get(f, "allow_origin");
+  if (!x) return;
+  std::vector<std::string> origins;
+  std::vector<YAML::Node> nodes;
+  if (x->value.IsSequence()) {
+    nodes = std::vector<YAML::Node>(x->value.begin(), x->value.end());
+  } else if (x->value.IsScalar()) {
+    nodes.push_back(x->value);
+  } else {
+    r->Error(*x, "'cors.allow_origin' must be \"*\", an origin, or a list of origins");
+    return;
+  }
+  for (const auto& n : nodes) {
+    if (!n.IsScalar() || !IsOriginValue(n.Scalar())) {
+      r->Error(n,
+               "'cors.allow_origin' entries must be \"*\" or an origin like "
+               "https://player.example.com (scheme, host, optional port; no path)");
+      return;
+    }
+    origins.push_back(n.Scalar());
+  }
+  if (origins.size() > 1 && std::find(origins.begin(), origins.end(), "*") != origins.end()) {
+    r->Error(*x, "'cors.allow_origin' lists \"*\" together with origins; use one or the other");
+    return;
+  }
+  cors->allow_origins = std::move(origins);
+}
+
 bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig* out) {
   std::map<std::string, Field> f;
-  r->ReadMap(root, "",
-             {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size",
-              "sync_writes", "limits", "log", "admin_token", "admin_token_file", "admin_token_env"},
-             &f);
+  r->ReadMap(
+      root, "",
+      {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size", "sync_writes",
+       "limits", "log", "admin_token", "admin_token_file", "admin_token_env", "node_name", "cors"},
+      &f);
   ServerConfig c;
+  c.node_name = DefaultNodeName();
+  Assign(f, "node_name", &c.node_name, [r](const Field& x) { return r->Id(x); });
+  if (const Field* x = Get(f, "cors")) ParseCors(*x, r, &c.cors);
   Assign(f, "listen", &c.listen, [r](const Field& x) { return r->Address(x); });
   const Field* admin = Get(f, "admin_listen");
   bool admin_ok = false;
@@ -682,8 +746,8 @@ bool ParseEventDocument(const YAML::Node& root, DocumentReader* r, EventConfig* 
   }
   if (const Field* x = Get(f, "id")) {
     if (auto id = r->Id(*x)) {
-      if (*id == "admin") {
-        r->Error(*x, "'id' must not be 'admin' (reserved)");
+      if (*id == "admin" || *id == ".well-known") {
+        r->Error(*x, "'id' must not be '" + *id + "' (reserved)");
       } else {
         c.id = *id;
         if (id_position) *id_position = ToPosition(x->value.Mark());

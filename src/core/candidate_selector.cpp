@@ -23,6 +23,13 @@ Selection SelectSegment(const SegmentSelectionInput& in) {
   Selection out;
   const auto& p = in.pipelines;
 
+  if (in.forced && *in.forced < p.size() && p[*in.forced].candidate) {
+    out.outcome = Selection::Outcome::kServe;
+    out.pipeline = *in.forced;
+    out.reason = "forced by an operator";
+    return out;
+  }
+
   if (in.sticky && *in.sticky < p.size() && p[*in.sticky].candidate) {
     out.outcome = Selection::Outcome::kServe;
     out.pipeline = *in.sticky;
@@ -32,7 +39,8 @@ Selection SelectSegment(const SegmentSelectionInput& in) {
 
   // Preferred grace: the most preferred healthy pipeline gets until
   // availability + grace to deliver a clean candidate.
-  const auto preferred = std::find_if(p.begin(), p.end(), [](const auto& v) { return v.healthy; });
+  const auto preferred =
+      std::find_if(p.begin(), p.end(), [](const auto& v) { return v.healthy && !v.disabled; });
   const TimePoint grace_end = in.availability_time + in.preferred_grace;
   if (preferred != p.end() && in.now < grace_end) {
     const size_t index = static_cast<size_t>(preferred - p.begin());
@@ -50,14 +58,20 @@ Selection SelectSegment(const SegmentSelectionInput& in) {
   }
 
   std::optional<CandidateRank> best;
+  bool only_disabled = false;
   for (size_t i = 0; i < p.size(); ++i) {
     if (!p[i].candidate) continue;
+    if (p[i].disabled) {
+      only_disabled = true;
+      continue;
+    }
     const CandidateRank rank = RankOf(*p[i].candidate, i);
     if (!best || rank < *best) best = rank;
   }
   if (!best) {
     out.outcome = Selection::Outcome::kNone;
-    out.reason = "no pipeline has delivered this segment";
+    out.reason = only_disabled ? "only disabled pipelines have delivered this segment"
+                               : "no pipeline has delivered this segment";
     return out;
   }
   out.outcome = Selection::Outcome::kServe;
@@ -72,11 +86,22 @@ Selection SelectSegment(const SegmentSelectionInput& in) {
   return out;
 }
 
-Selection SelectObject(const std::vector<PipelineView>& pipelines) {
+Selection SelectObject(const std::vector<PipelineView>& pipelines, std::optional<size_t> forced) {
   Selection out;
+  if (forced && *forced < pipelines.size() && pipelines[*forced].candidate) {
+    out.outcome = Selection::Outcome::kServe;
+    out.pipeline = *forced;
+    out.reason = "forced by an operator";
+    return out;
+  }
+  bool only_disabled = false;
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 0; i < pipelines.size(); ++i) {
       if (!pipelines[i].candidate) continue;
+      if (pipelines[i].disabled) {
+        only_disabled = true;
+        continue;
+      }
       if (pass == 0 && !pipelines[i].healthy) continue;
       out.outcome = Selection::Outcome::kServe;
       out.pipeline = i;
@@ -85,7 +110,8 @@ Selection SelectObject(const std::vector<PipelineView>& pipelines) {
       return out;
     }
   }
-  out.reason = "no pipeline has delivered this object";
+  out.reason = only_disabled ? "only disabled pipelines have delivered this object"
+                             : "no pipeline has delivered this object";
   return out;
 }
 

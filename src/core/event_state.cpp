@@ -42,6 +42,10 @@ std::optional<ObjectAddress> ClassifyPath(const config::EventConfig& cfg, std::s
 EventState::EventState(std::shared_ptr<const config::EventConfig> config)
     : config_(std::move(config)) {}
 
+void EventState::SetControls(std::shared_ptr<const EventControlState> state) {
+  if (!controls_ || (state && state->version >= controls_->version)) controls_ = std::move(state);
+}
+
 bool EventState::Healthy(const std::string& pipeline, TimePoint now) const {
   auto it = pipelines_.find(pipeline);
   if (it == pipelines_.end() || !it->second.ever_put_segment) return false;
@@ -78,10 +82,14 @@ Selection EventState::SelectInSlot(const SegmentSlot& slot, uint64_t number, Tim
     if (slot.sticky && *slot.sticky == (*order)[i]) in.sticky = i;
     in.pipelines.push_back(std::move(v));
   }
+  // Operator controls (SPEC §12): disabled pipelines, forced selection.
+  const std::string_view path =
+      slot.candidates.empty() ? std::string_view() : slot.candidates.begin()->second.id.path;
+  in.forced = ApplyControls(controls_.get(), *order, path, &in.pipelines);
   return SelectSegment(in);
 }
 
-Selection EventState::SelectAmong(const Candidates& objects, TimePoint now,
+Selection EventState::SelectAmong(const Candidates& objects, std::string_view path, TimePoint now,
                                   std::vector<std::string>* order) const {
   *order = PipelineOrder(objects);
   std::vector<PipelineView> views;
@@ -92,7 +100,8 @@ Selection EventState::SelectAmong(const Candidates& objects, TimePoint now,
     if (c != objects.end()) v.candidate = CandidateView{c->second.AllDefects()};
     views.push_back(std::move(v));
   }
-  return SelectObject(views);
+  const auto forced = ApplyControls(controls_.get(), *order, path, &views);
+  return SelectObject(views, forced);
 }
 
 const EventState::SegmentSlot* EventState::FindSlot(const std::string& rendition,
@@ -197,7 +206,8 @@ IngestPlan EventState::PlanIngest(const ObjectAddress& address, const std::strin
     if (address.number) st.last_segment_put = std::max(st.last_segment_put, now);
     return plan;
   }
-  if (slot && slot->sticky == pipeline) {
+  // A forced choice is as fixed as a sticky one (SPEC §12).
+  if (slot && (slot->sticky == pipeline || IsForcedTo(controls_.get(), address.path, pipeline))) {
     plan.kind = IngestPlan::Kind::kConflict;
     plan.existing = *existing;
     return plan;
@@ -254,7 +264,7 @@ Decision EventState::Resolve(const ObjectAddress& address, TimePoint now) {
     auto o = objects_.find(address.path);
     if (o == objects_.end()) return res;
     std::vector<std::string> order;
-    const Selection sel = SelectAmong(o->second, now, &order);
+    const Selection sel = SelectAmong(o->second, address.path, now, &order);
     res.outcome = sel.outcome;
     res.reason = sel.reason;
     if (sel.outcome == Selection::Outcome::kServe) res.record = o->second.at(order[sel.pipeline]);
@@ -425,7 +435,7 @@ ObjectView EventState::ViewObject(const ObjectAddress& address, TimePoint now) c
     auto o = objects_.find(address.path);
     if (o != objects_.end()) {
       candidates = &o->second;
-      v.selection = SelectAmong(o->second, now, &v.order);
+      v.selection = SelectAmong(o->second, address.path, now, &v.order);
     }
   }
   if (candidates) {

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "liveorigin/common/bytes.h"
+#include "liveorigin/core/cmsd.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/log_limiter.h"
@@ -27,6 +28,11 @@ void LiveEvent::UpdateConfig(std::shared_ptr<const config::EventConfig> config) 
   state_.SetConfig(std::move(config));
 }
 
+void LiveEvent::SetControls(std::shared_ptr<const EventControlState> state) {
+  MutexLock lock(mu_);
+  state_.SetControls(std::move(state));
+}
+
 std::optional<ObjectAddress> LiveEvent::Classify(std::string_view path) const {
   return ClassifyPath(*config(), path);
 }
@@ -34,7 +40,7 @@ std::optional<ObjectAddress> LiveEvent::Classify(std::string_view path) const {
 IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& pipeline,
                                const Body& body, std::vector<std::string> header_defects,
                                std::string_view put_content_type, TimePoint now,
-                               std::vector<WaitList::Wake>* to_wake) {
+                               std::vector<WaitList::Wake>* to_wake, const IngestMeta& meta) {
   IngestResult result;
   CandidateRecord& rec = result.record;
   rec.id.path = address.path;
@@ -46,6 +52,8 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   rec.size = body->size();
   rec.etag = ContentHash(*body);
   rec.ingest_unix_ms = ToUnixMillis(now);
+  rec.first_byte_unix_ms = ToUnixMillis(meta.first_byte.value_or(now));
+  rec.sha256 = meta.sha256;
   rec.header_defects = std::move(header_defects);
 
   IngestPlan plan;
@@ -78,6 +86,7 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   } else if (address.kind == ObjectKind::kSegment) {
     InspectSegment(*body, SegmentContext{plan.segment_duration, plan.init ? &*plan.init : nullptr},
                    &rec);
+    rec.object_type = MediaObjectType(rec, plan.init ? &*plan.init : nullptr);  // CMSD `ot`
     MutexLock lock(mu_);
     state_.CheckContinuity(&rec, now);
   }

@@ -14,6 +14,8 @@
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
 #include "liveorigin/core/request_target.h"
+#include "liveorigin/core/upload_body.h"
+#include "liveorigin/core/well_known_time.h"
 
 namespace liveorigin::core {
 
@@ -48,6 +50,8 @@ OriginOptions OriginOptions::From(const config::ServerConfig& server) {
   o.shed_behind_segments = server.limits.shed_behind_segments;
   o.max_storage_latency = server.limits.max_storage_latency;
   o.access_log = server.log.access_log;
+  o.node_name = server.node_name;
+  o.cors_allow_origins = server.cors.allow_origins;
   return o;
 }
 
@@ -71,20 +75,17 @@ std::string BodyCacheKey(const CandidateRecord& r) {
 class OriginService::Upload final : public UploadSink {
  public:
   Upload(std::shared_ptr<OriginService> service, Request request, std::shared_ptr<LiveEvent> event,
-         ObjectAddress address, std::string pipeline, std::vector<std::string> header_defects)
+         ObjectAddress address, std::string pipeline, std::vector<std::string> header_defects,
+         UploadBodyOptions body_options)
       : service_(std::move(service)),
         request_(std::move(request)),
         event_(std::move(event)),
         address_(std::move(address)),
         pipeline_(std::move(pipeline)),
-        header_defects_(std::move(header_defects)) {
+        header_defects_(std::move(header_defects)),
+        body_(std::move(body_options)) {
     ++service_->uploads_;
     service_->overload_.RequestStarted();
-    // Reserve what the sender declared, within the limit; chunked bodies grow.
-    if (request_.content_length) {
-      body_.reserve(
-          std::min<uint64_t>(*request_.content_length, service_->options_.max_object_size));
-    }
   }
   ~Upload() override {
     if (!finished_) Uncount();
@@ -95,39 +96,61 @@ class OriginService::Upload final : public UploadSink {
     service_->overload_.RequestFinished();
   }
 
+  // Content-Digest hashing and gzip decoding run incrementally, one received
+  // piece at a time; the size limit applies to the decoded bytes (UploadBody).
   bool Append(std::string_view bytes) override {
-    if (too_large_) return false;
-    if (body_.size() + bytes.size() > service_->options_.max_object_size) {
-      too_large_ = true;
-      body_.clear();
-      body_.shrink_to_fit();
-      return false;
-    }
-    body_.append(bytes);
-    return true;
+    if (!first_byte_ && !bytes.empty()) first_byte_ = service_->clock_.Now();  // CMSD `at`
+    return body_.Append(bytes);
   }
 
   void Finish(Done done) override {
     finished_ = true;
     OriginService& s = *service_;
     const auto cfg = event_->config();
-    if (too_large_) {
+    // SPEC §11: size limit on the decoded body, gzip errors, Content-Digest.
+    const UploadBody::Verdict verdict = body_.Finish();
+    std::optional<Response> refused;
+    switch (verdict.outcome) {
+      case UploadBody::Outcome::kOk:
+        break;
+      case UploadBody::Outcome::kTooLarge:
+        refused = s.Refuse(request_, cfg->id, pipeline_, 413, "too_large", verdict.message);
+        break;
+      case UploadBody::Outcome::kBadEncoding:
+        refused = s.Refuse(request_, cfg->id, pipeline_, 400, "bad_encoding", verdict.message);
+        break;
+      case UploadBody::Outcome::kDigestMismatch:
+        refused = s.Refuse(request_, cfg->id, pipeline_, 400, "digest_mismatch",
+                           verdict.message + "; nothing was stored");
+        break;
+    }
+    if (!refused && body_.empty_as_sent()) {
+      // The connection probe of DASH-IF ingest sources: nothing is stored.
+      spdlog::debug("{} {} from {}: empty probe answered 200", request_.method, request_.target,
+                    pipeline_);
+      refused.emplace();
+      refused->status = 200;
+      refused->SetHeader("X-Live-Pipeline", pipeline_);
+    }
+    if (refused) {
       Uncount();
-      done(s.Refuse(request_, cfg->id, pipeline_, 413, "too_large",
-                    "body exceeds max_object_size (" + std::to_string(s.options_.max_object_size) +
-                        " bytes)"));
+      done(std::move(*refused));
       return;
     }
-    auto body = std::make_shared<const std::string>(std::move(body_));
+    IngestMeta meta;
+    meta.first_byte = first_byte_;
+    meta.sha256 = body_.known_sha256();
+    auto body = std::make_shared<const std::string>(body_.TakeBody());
     const TimePoint now = s.clock_.Now();
     s.exec_.workers.Post([service = service_, request = std::move(request_), event = event_,
                           address = std::move(address_), pipeline = std::move(pipeline_),
-                          defects = std::move(header_defects_), body, now,
+                          defects = std::move(header_defects_), body, now, meta = std::move(meta),
                           done = std::move(done)]() mutable {
       std::vector<WaitList::Wake> wake;
       const auto started = std::chrono::steady_clock::now();
-      IngestResult result = event->Ingest(address, pipeline, body, std::move(defects),
-                                          request.Header("Content-Type").value_or(""), now, &wake);
+      IngestResult result =
+          event->Ingest(address, pipeline, body, std::move(defects),
+                        request.Header("Content-Type").value_or(""), now, &wake, meta);
       service->overload_.NoteStorageLatency(std::chrono::steady_clock::now() - started);
       Response answer = service->IngestAnswer(request, *event->config(), pipeline, body, result);
       --service->uploads_;
@@ -138,9 +161,9 @@ class OriginService::Upload final : public UploadSink {
   }
 
   void Abort(std::string_view reason) override {
-    spdlog::warn("PUT /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
-                 event_->config()->id, address_.path, pipeline_, request_.remote, body_.size(),
-                 reason);
+    spdlog::warn("{} /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
+                 request_.method, event_->config()->id, address_.path, pipeline_, request_.remote,
+                 body_.received(), reason);
     service_->metrics_.PutRefused(event_->config()->id, "aborted");
   }
 
@@ -151,8 +174,8 @@ class OriginService::Upload final : public UploadSink {
   ObjectAddress address_;
   std::string pipeline_;
   std::vector<std::string> header_defects_;
-  std::string body_;
-  bool too_large_ = false;
+  UploadBody body_;
+  std::optional<TimePoint> first_byte_;
   bool finished_ = false;
 };
 
@@ -275,6 +298,8 @@ OriginService::OriginService(EventRegistry& registry, storage::SegmentStore& sto
       clock_(clock),
       exec_(executors),
       options_(options),
+      cors_(options_.cors_allow_origins),
+      delivery_(options_.node_name),
       overload_(options.max_inflight_requests, options.max_held_requests,
                 options.max_storage_latency) {}
 
@@ -296,12 +321,30 @@ void OriginService::Handle(Request request, Respond respond) {
     HandleDelete(request, respond);
     return;
   }
+  if (request.method == "OPTIONS") {  // CORS preflight (SPEC §11)
+    respond(cors_.Preflight(request));
+    return;
+  }
   Response r = Response::Error(405, "method_not_allowed",
                                "method " + request.method +
                                    " is not supported; use GET, HEAD, "
-                                   "PUT or DELETE");
-  r.SetHeader("Allow", "GET, HEAD, PUT, DELETE");
+                                   "PUT, POST, DELETE or OPTIONS");
+  r.SetHeader("Allow", CorsPolicy::kAllowMethods);
   respond(std::move(r));
+}
+
+// DASH-IF ingest sources POST as often as they PUT (SPEC §11).
+bool OriginService::IsUpload(std::string_view method) const {
+  return method == "PUT" || method == "POST";
+}
+
+// Every answer of the main listener: CORS; delivery answers: CMSD-Dynamic,
+// with `du` while the live edge is being protected (SPEC §5.4, §11).
+void OriginService::Decorate(const Request& request, Response* response) {
+  cors_.Apply(request, response);
+  // The answered request has left the in-flight count by now: counting it
+  // again gives the test GetSegment made when it shed.
+  delivery_.ApplyDynamic(request, overload_.Overloaded(1), response);
 }
 
 Response OriginService::Refuse(const Request& request, std::string_view event, std::string_view who,
@@ -313,7 +356,7 @@ Response OriginService::Refuse(const Request& request, std::string_view event, s
                  suppressed ? " (" + std::to_string(suppressed) + " similar refusals not logged)"
                             : std::string());
   }
-  if (request.method == "PUT") metrics_.PutRefused(event, code);
+  if (IsUpload(request.method)) metrics_.PutRefused(event, code);
   Response r = Response::Error(status, code, message);
   if (status == 401) r.SetHeader("WWW-Authenticate", "Basic realm=\"liveorigin\"");
   if (status == 503) r.SetHeader("Retry-After", "1");
@@ -363,6 +406,28 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
                           std::to_string(options_.max_object_size) + " bytes)");
     return nullptr;
   }
+  // Content coding and Content-Digest are decided here, before any
+  // 100 Continue (SPEC §11).
+  UploadBodyOptions body_options;
+  body_options.max_size = options_.max_object_size;
+  body_options.reserve = request.content_length.value_or(0);
+  if (auto coding = ParseContentEncoding(request.Header("Content-Encoding")); !coding.ok()) {
+    *refusal = Refuse(request, cfg->id, auth.pipeline, 415, "unsupported_encoding",
+                      coding.status().message());
+    refusal->SetHeader("Accept-Encoding", "gzip");
+    return nullptr;
+  } else {
+    body_options.coding = *coding;
+  }
+  if (auto digest = request.Header("Content-Digest")) {
+    auto parsed = ParseDigestField(*digest);
+    if (!parsed.ok()) {
+      *refusal = Refuse(request, cfg->id, auth.pipeline, 400, "bad_digest",
+                        "Content-Digest: " + parsed.status().message());
+      return nullptr;
+    }
+    body_options.digests = std::move(parsed).value();
+  }
   if (address->number) {
     const LiveTimeline tl(*cfg);
     const TimePoint now = clock_.Now();
@@ -386,7 +451,8 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   std::vector<std::string> defects;
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
   return std::make_unique<Upload>(shared_from_this(), request, std::move(event),
-                                  std::move(*address), auth.pipeline, std::move(defects));
+                                  std::move(*address), auth.pipeline, std::move(defects),
+                                  std::move(body_options));
 }
 
 Response OriginService::IngestAnswer(const Request& request, const config::EventConfig& cfg,
@@ -471,6 +537,10 @@ void OriginService::HandleDelete(const Request& request, const Respond& respond)
 }
 
 void OriginService::HandleGet(Request request, Respond respond) {
+  if (IsTimeTarget(request.target)) {  // UTCTiming source (SPEC §11)
+    respond(TimeResponse(clock_.Now()));
+    return;
+  }
   auto target = ParseRequestTarget(request.target);
   if (!target.ok()) {
     respond(Response::Error(400, "bad_request", target.status().message()));
@@ -533,6 +603,7 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
         Response::Error(503, "overloaded", "the origin is protecting the live edge; retry later");
     r.SetHeader("Cache-Control", "public, max-age=5");
     r.SetHeader("Retry-After", "5");
+    r.cmsd_dynamic = true;  // with `du`: the node is shedding (SPEC §11)
     respond(std::move(r));
     return;
   }
@@ -589,18 +660,34 @@ void OriginService::ServeDecision(const Request& request, const std::shared_ptr<
 
 void OriginService::Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
                           const CandidateRecord& record, bool durable, Respond respond) {
-  const auto cfg = event->config();
+  auto cfg = event->config();
+  std::string key = BodyCacheKey(record);
+  // Repr-Digest may need a SHA-256 of the bytes (once per candidate): not on
+  // a network thread.
+  if (request.Header("Want-Repr-Digest")) {
+    exec_.workers.Post([self = shared_from_this(), request, cfg = std::move(cfg), record, durable,
+                        key = std::move(key), respond = std::move(respond)] {
+      Result<Body> body = Status::NotFound("");
+      if (auto cached = self->cache_.Get(key)) {
+        body = *cached;
+      } else {
+        body = self->store_.GetBody(record.id);
+        if (body.ok()) self->cache_.Put(key, *body);
+      }
+      respond(self->BuildAnswer(request, cfg, record, key, body, self->clock_.Now(), durable));
+    });
+    return;
+  }
   // HEAD and a matching If-None-Match need no bytes: the record says it all.
   const bool needs_body = request.method != "HEAD" &&
                           !(request.Header("If-None-Match") &&
                             IfNoneMatchMatches(*request.Header("If-None-Match"), record.etag));
   if (!needs_body) {
-    respond(BuildAnswer(request, *cfg, record, Body(), clock_.Now(), durable));
+    respond(BuildAnswer(request, cfg, record, key, Body(), clock_.Now(), durable));
     return;
   }
-  const std::string key = BodyCacheKey(record);
   if (auto body = cache_.Get(key)) {
-    respond(BuildAnswer(request, *cfg, record, *body, clock_.Now(), durable));
+    respond(BuildAnswer(request, cfg, record, key, *body, clock_.Now(), durable));
     return;
   }
   auto self = shared_from_this();
@@ -612,23 +699,29 @@ void OriginService::Serve(const Request& request, const std::shared_ptr<LiveEven
       done(std::move(body));
     });
   };
-  auto on_loaded = [self, request, cfg, record, durable,
+  auto on_loaded = [self, request, cfg, record, key, durable,
                     respond = std::move(respond)](const Result<Body>& body) {
-    respond(self->BuildAnswer(request, *cfg, record, body, self->clock_.Now(), durable));
+    respond(self->BuildAnswer(request, cfg, record, key, body, self->clock_.Now(), durable));
   };
   if (auto body = cache_.GetOrLoad(key, load, on_loaded)) on_loaded(*body);
 }
 
-Response OriginService::BuildAnswer(const Request& request, const config::EventConfig& cfg,
-                                    const CandidateRecord& record, const Result<Body>& body,
-                                    TimePoint now, bool durable) {
+Response OriginService::BuildAnswer(const Request& request,
+                                    const std::shared_ptr<const config::EventConfig>& config,
+                                    const CandidateRecord& record, const std::string& cache_key,
+                                    const Result<Body>& body, TimePoint now, bool durable) {
   if (!body.ok()) {
     metrics_.StorageError("get");
     spdlog::error("GET {}: cannot read candidate from {}: {}", request.target, record.id.pipeline,
                   body.status().ToString());
     return StorageUnavailable();
   }
+  const config::EventConfig& cfg = *config;
+  static const std::string kNoBytes;
   Response r;
+  r.headers.reserve(16);  // every header of a delivery answer, CORS and CMSD included
+  // CMSD-Static and Repr-Digest, built once per candidate (SPEC §11).
+  delivery_.Apply(request, config, record, cache_key, *body ? **body : kNoBytes, &r);
   r.SetHeader("Content-Type", record.content_type);
   r.SetHeader("ETag", "\"" + record.etag + "\"");
   r.SetHeader("Last-Modified", FormatHttpDate(FromUnixMillis(record.ingest_unix_ms)));

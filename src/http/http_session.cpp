@@ -192,6 +192,7 @@ bool HttpSession::OnHead() {
   ++state_->active_requests;
   core::Request& request = reader_.request();
   request.remote = remote_;
+  request.received = started_;
 
   RouteBody(*handler_, reader_, &sink_, &pending_);
   if (reader_.expects_continue()) {
@@ -265,6 +266,7 @@ void HttpSession::Respond(core::Response r) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   const core::Request& request = reader_.request();
+  handler_->Decorate(request, &r);  // CORS, CMSD-Dynamic: as the head is written
   handler_->OnResponseSent(request, r, seconds);
 
   const ResponseFraming framing =

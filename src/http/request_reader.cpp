@@ -178,7 +178,7 @@ void RouteBody(core::RequestHandler& handler, RequestReader& reader,
   const core::Request& request = reader.request();
   sink->reset();
   refusal->reset();
-  if (request.method == "PUT") {
+  if (handler.IsUpload(request.method)) {  // PUT; POST on the main listener
     core::Response refused;
     *sink = handler.BeginUpload(request, &refused);
     if (*sink) {

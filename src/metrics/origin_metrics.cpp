@@ -141,6 +141,22 @@ struct OriginMetrics::Impl {
           .Help("1 when the pipeline PUT a segment within two segment durations")
           .Register(*registry);
 
+  prometheus::Family<prometheus::Counter>& operator_actions =
+      BuildCounter()
+          .Name("liveorigin_operator_actions_total")
+          .Help("Operator changes that took effect, by event and action (disable, enable, select)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& pipeline_disabled =
+      BuildGauge()
+          .Name("liveorigin_pipeline_disabled")
+          .Help("1 while an operator has taken the pipeline out of selection")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& forced_selections =
+      BuildGauge()
+          .Name("liveorigin_forced_selections")
+          .Help("Objects an operator has forced to one pipeline, by event")
+          .Register(*registry);
+
   std::atomic<int64_t> held_now{0};
 
   // Series of one (method, status, event): resolved once, then reused, so a
@@ -267,6 +283,25 @@ void OriginMetrics::ReloadResult(bool ok) {
 
 void OriginMetrics::StorageError(std::string_view operation) {
   impl_->storage_errors.Add({{"operation", std::string(operation)}}).Increment();
+}
+
+void OriginMetrics::OperatorAction(std::string_view event, std::string_view action) {
+  impl_->operator_actions.Add({{"event", std::string(event)}, {"action", std::string(action)}})
+      .Increment();
+}
+
+void OriginMetrics::SetOperatorGauges(const std::vector<OperatorGauge>& gauges) {
+  for (const auto& g : gauges) {
+    for (const char* action : {"disable", "enable", "select"}) {
+      impl_->operator_actions.Add({{"event", g.event}, {"action", action}});
+    }
+    for (const auto& [pipeline, disabled] : g.pipelines) {
+      impl_->pipeline_disabled.Add({{"event", g.event}, {"pipeline", pipeline}})
+          .Set(disabled ? 1 : 0);
+    }
+    impl_->forced_selections.Add({{"event", g.event}})
+        .Set(static_cast<double>(g.forced_selections));
+  }
 }
 
 void OriginMetrics::SetCollector(Collector collector) {

@@ -17,6 +17,7 @@
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/live_timeline.h"
+#include "liveorigin/core/operator_controls.h"
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/http/http_listener.h"
 #include "liveorigin/metrics/origin_metrics.h"
@@ -94,6 +95,7 @@ struct OriginServer::Impl {
   // holds) goes before the services those refer to; see Shutdown().
   std::shared_ptr<storage::RocksDbSegmentStore> store;
   std::unique_ptr<core::EventRegistry> registry;
+  std::unique_ptr<core::OperatorControls> controls;  // SPEC §12
   std::unique_ptr<core::BodyCache> cache;
   metrics::OriginMetrics metrics;
   std::unique_ptr<WorkerPool> workers;
@@ -182,6 +184,14 @@ int OriginServer::Start() {
     spdlog::critical("cannot rebuild state from {}: {}", cfg.data_dir.string(), st.ToString());
     return kExitStorageOrBind;
   }
+  // Operator controls (SPEC §12) live in the store: a restart keeps them.
+  s.controls = std::make_unique<core::OperatorControls>(s.store, cfg.node_name);
+  if (Status st = s.controls->Restore(); !st.ok()) {
+    spdlog::critical("cannot read operator controls from {}: {}", cfg.data_dir.string(),
+                     st.ToString());
+    return kExitStorageOrBind;
+  }
+  s.controls->Publish(*s.registry);
   s.cache = std::make_unique<core::BodyCache>(cfg.cache_size);
   const size_t worker_threads =
       cfg.limits.worker_threads
@@ -195,7 +205,7 @@ int OriginServer::Start() {
       core::OriginExecutors{*s.workers, *s.io_tasks, *s.scheduler}, core::OriginOptions::From(cfg));
   s.admin = std::make_shared<admin::AdminService>(
       *s.registry, *s.store, s.metrics, s.clock, *s.workers, [this] { return ReloadEvents(); },
-      cfg.admin_token);
+      cfg.admin_token, s.controls.get());
 
   http::ListenerOptions main_opts;
   main_opts.name = "main";
@@ -242,6 +252,17 @@ int OriginServer::Start() {
       }
     }
     m.SetPipelineGauges(gauges);
+    std::vector<metrics::OperatorGauge> operator_gauges;
+    for (const auto& event : s.registry->All()) {
+      const auto cfg = event->config();
+      const auto state = s.controls->StateOf(cfg->id);
+      metrics::OperatorGauge g;
+      g.event = cfg->id;
+      for (const auto& p : cfg->pipelines) g.pipelines.emplace_back(p.id, state->IsDisabled(p.id));
+      g.forced_selections = state->forced.size();
+      operator_gauges.push_back(std::move(g));
+    }
+    m.SetOperatorGauges(operator_gauges);
     m.SetCache(s.cache->hits(), s.cache->misses(), s.cache->collapsed(), s.cache->bytes(),
                s.cache->capacity());
     m.SetStorageHealthy(s.store->Health().ok());
@@ -257,6 +278,7 @@ int OriginServer::Start() {
   spdlog::info("liveorigin {} started", LIVEORIGIN_VERSION);
   spdlog::info("listening on {} (packager PUT, CDN GET), admin on {}", s.main_listener->address(),
                s.admin_listener->address());
+  spdlog::info("node {}", cfg.node_name);
   spdlog::info("data_dir {} ({} candidates restored{}), sync_writes {}", cfg.data_dir.string(),
                restored, skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
                cfg.sync_writes);
@@ -291,6 +313,7 @@ std::vector<std::string> OriginServer::Impl::Reload() {
   }
   registry->Apply(loaded.events);
   DeclareMetrics(loaded.events);
+  controls->Publish(*registry);  // events added by the reload get their controls
   metrics.ReloadResult(true);
   spdlog::info("configuration reloaded: {} event(s)", loaded.events.size());
   return {};
@@ -310,6 +333,7 @@ void OriginServer::Impl::RunRetentionOnce() {
           metrics.StorageError("retention");
           spdlog::error("retention of {}/{} failed: {}", cfg->id, path, st.ToString());
         }
+        if (controls->ForgetObject(cfg->id, path)) controls->Publish(*registry, cfg->id);
       }
     }
     const core::LiveTimeline tl(*cfg);
@@ -327,6 +351,9 @@ void OriginServer::Impl::RunRetentionOnce() {
       if (!st.ok()) {
         metrics.StorageError("retention");
         spdlog::error("retention for event {} rendition {} failed: {}", cfg->id, r, st.ToString());
+      }
+      if (controls->ForgetSegmentsBefore(cfg->id, r, first_kept)) {
+        controls->Publish(*registry, cfg->id);
       }
     }
   };

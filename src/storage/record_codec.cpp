@@ -9,8 +9,12 @@ namespace {
 // integers as LEB128 varints, strings and lists length-prefixed. Decoding
 // checks every length against the bytes left, so a damaged value is a
 // Corruption status, never a crash.
-constexpr uint8_t kCandidateVersion = 2;
+// Version 3 appends first_byte_unix_ms, object_type and sha256 to version 2;
+// version 2 records (stored before) still decode, with those fields empty.
+constexpr uint8_t kCandidateVersion = 3;
+constexpr uint8_t kCandidateVersion2 = 2;
 constexpr uint8_t kSelectionVersion = 2;
+constexpr uint8_t kOperatorVersion = 1;  // pipeline controls, forced selections, audit
 
 class Writer {
  public:
@@ -94,6 +98,17 @@ class Reader {
   std::string_view in_;
 };
 
+void WriteActor(Writer& w, const OperatorActor& a) {
+  w.I64(a.at_unix_ms);
+  w.Str(a.node);
+  w.Str(a.remote);
+  w.Str(a.token_id);
+}
+
+bool ReadActor(Reader& in, OperatorActor* a) {
+  return in.I64(&a->at_unix_ms) && in.Str(&a->node) && in.Str(&a->remote) && in.Str(&a->token_id);
+}
+
 }  // namespace
 
 std::string EncodeCandidate(const CandidateRecord& r) {
@@ -123,6 +138,9 @@ std::string EncodeCandidate(const CandidateRecord& r) {
     w.Var(t.sample_count);
     w.Var(t.max_sample_duration);
   }
+  w.I64(r.first_byte_unix_ms);
+  w.Str(r.object_type);
+  w.Str(r.sha256);
   return w.Take();
 }
 
@@ -131,9 +149,9 @@ Result<CandidateRecord> DecodeCandidate(std::string_view value) {
   CandidateRecord r;
   uint8_t version = 0, has_number = 0, kind = 0, flags = 0;
   uint64_t tracks = 0;
-  bool ok = in.U8(&version) && version == kCandidateVersion && in.Str(&r.id.event) &&
-            in.Str(&r.id.path) && in.Str(&r.id.rendition) && in.Str(&r.id.pipeline) &&
-            in.U8(&has_number);
+  bool ok = in.U8(&version) && (version == kCandidateVersion || version == kCandidateVersion2) &&
+            in.Str(&r.id.event) && in.Str(&r.id.path) && in.Str(&r.id.rendition) &&
+            in.Str(&r.id.pipeline) && in.U8(&has_number);
   if (ok && has_number) {
     uint64_t n;
     ok = in.Var(&n);
@@ -148,6 +166,9 @@ Result<CandidateRecord> DecodeCandidate(std::string_view value) {
     ok = in.Uint(&t.track_id) && in.Uint(&t.timescale) && in.Var(&t.base_decode_time) &&
          in.Var(&t.duration) && in.Var(&t.sample_count) && in.Uint(&t.max_sample_duration);
     r.tracks.push_back(t);
+  }
+  if (ok && version >= 3) {
+    ok = in.I64(&r.first_byte_unix_ms) && in.Str(&r.object_type) && in.Str(&r.sha256);
   }
   if (!ok || !in.Done()) {
     return Status::Corruption("undecodable candidate record (" + std::to_string(value.size()) +
@@ -180,6 +201,88 @@ Result<SelectionRecord> DecodeSelection(std::string_view value) {
     return Status::Corruption("undecodable selection record");
   }
   return s;
+}
+
+std::string EncodePipelineControl(const PipelineControlRecord& r) {
+  Writer w;
+  w.U8(kOperatorVersion);
+  w.Str(r.event);
+  w.Str(r.pipeline);
+  w.U8(r.disabled ? 1 : 0);
+  WriteActor(w, r.changed);
+  return w.Take();
+}
+
+Result<PipelineControlRecord> DecodePipelineControl(std::string_view value) {
+  Reader in(value);
+  PipelineControlRecord r;
+  uint8_t version = 0, disabled = 0;
+  if (!in.U8(&version) || version != kOperatorVersion || !in.Str(&r.event) ||
+      !in.Str(&r.pipeline) || !in.U8(&disabled) || disabled > 1 || !ReadActor(in, &r.changed) ||
+      !in.Done()) {
+    return Status::Corruption("undecodable pipeline control record");
+  }
+  r.disabled = disabled == 1;
+  return r;
+}
+
+std::string EncodeForcedSelection(const ForcedSelectionRecord& r) {
+  Writer w;
+  w.U8(kOperatorVersion);
+  w.Str(r.event);
+  w.Str(r.path);
+  w.Str(r.rendition);
+  w.U8(r.number ? 1 : 0);
+  if (r.number) w.Var(*r.number);
+  w.Str(r.pipeline);
+  w.Str(r.etag);
+  w.Str(r.previous_pipeline);
+  w.Str(r.previous_etag);
+  WriteActor(w, r.changed);
+  return w.Take();
+}
+
+Result<ForcedSelectionRecord> DecodeForcedSelection(std::string_view value) {
+  Reader in(value);
+  ForcedSelectionRecord r;
+  uint8_t version = 0, has_number = 0;
+  bool ok = in.U8(&version) && version == kOperatorVersion && in.Str(&r.event) && in.Str(&r.path) &&
+            in.Str(&r.rendition) && in.U8(&has_number) && has_number <= 1;
+  if (ok && has_number) {
+    uint64_t n = 0;
+    ok = in.Var(&n);
+    r.number = n;
+  }
+  ok = ok && in.Str(&r.pipeline) && in.Str(&r.etag) && in.Str(&r.previous_pipeline) &&
+       in.Str(&r.previous_etag) && ReadActor(in, &r.changed) && in.Done();
+  if (!ok) return Status::Corruption("undecodable forced selection record");
+  return r;
+}
+
+std::string EncodeAudit(const AuditRecord& r) {
+  Writer w;
+  w.U8(kOperatorVersion);
+  w.Str(r.event);
+  w.Var(r.sequence);
+  w.Str(r.action);
+  w.Str(r.pipeline);
+  w.Str(r.path);
+  w.Str(r.old_etag);
+  w.Str(r.new_etag);
+  WriteActor(w, r.actor);
+  return w.Take();
+}
+
+Result<AuditRecord> DecodeAudit(std::string_view value) {
+  Reader in(value);
+  AuditRecord r;
+  uint8_t version = 0;
+  if (!in.U8(&version) || version != kOperatorVersion || !in.Str(&r.event) ||
+      !in.Var(&r.sequence) || !in.Str(&r.action) || !in.Str(&r.pipeline) || !in.Str(&r.path) ||
+      !in.Str(&r.old_etag) || !in.Str(&r.new_etag) || !ReadActor(in, &r.actor) || !in.Done()) {
+    return Status::Corruption("undecodable audit record");
+  }
+  return r;
 }
 
 }  // namespace liveorigin::storage

@@ -1,4 +1,5 @@
-// Serialization of CandidateRecord and SelectionRecord values (private).
+// Serialization of the stored records (private): candidates, sticky
+// selections and operator controls.
 // A compact, versioned binary form: start-up decodes every stored record, so
 // decoding speed bounds how fast a restarted origin is ready.
 #pragma once
@@ -9,6 +10,7 @@
 
 #include "liveorigin/common/status.h"
 #include "liveorigin/storage/candidate_record.h"
+#include "liveorigin/storage/operator_records.h"
 
 namespace liveorigin::storage {
 
@@ -16,5 +18,11 @@ std::string EncodeCandidate(const CandidateRecord& record);
 Result<CandidateRecord> DecodeCandidate(std::string_view value);
 std::string EncodeSelection(const SelectionRecord& selection);
 Result<SelectionRecord> DecodeSelection(std::string_view value);
+std::string EncodePipelineControl(const PipelineControlRecord& record);
+Result<PipelineControlRecord> DecodePipelineControl(std::string_view value);
+std::string EncodeForcedSelection(const ForcedSelectionRecord& record);
+Result<ForcedSelectionRecord> DecodeForcedSelection(std::string_view value);
+std::string EncodeAudit(const AuditRecord& record);
+Result<AuditRecord> DecodeAudit(std::string_view value);
 
 }  // namespace liveorigin::storage

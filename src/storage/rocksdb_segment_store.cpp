@@ -196,6 +196,59 @@ Status RocksDbSegmentStore::ForEachSelection(const std::function<void(SelectionR
   return FromRocks(it->status(), "scan selections");
 }
 
+Status RocksDbSegmentStore::ApplyOperatorChange(const OperatorChange& change) {
+  if (Status st = impl_->CheckSpace(4096); !st.ok()) return st;
+  rocksdb::WriteBatch batch;
+  if (change.pipeline) {
+    batch.Put(impl_->meta,
+              keys::PipelineControlKey(change.pipeline->event, change.pipeline->pipeline),
+              EncodePipelineControl(*change.pipeline));
+  }
+  if (change.forced) {
+    batch.Put(impl_->meta, keys::ForcedKey(*change.forced), EncodeForcedSelection(*change.forced));
+  }
+  batch.Put(impl_->meta, keys::AuditKey(change.audit), EncodeAudit(change.audit));
+  return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "write operator change");
+}
+
+namespace {
+
+// Decodes every meta value under the one-character `tag`.
+template <typename Record>
+Status ScanTag(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* cf, char tag,
+               Result<Record> (*decode)(std::string_view), const std::function<void(Record&&)>& fn,
+               std::string_view what) {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf));
+  const std::string prefix(1, tag);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    auto record = decode(std::string_view(it->value().data(), it->value().size()));
+    if (!record.ok()) return record.status();
+    fn(std::move(record).value());
+  }
+  return FromRocks(it->status(), what);
+}
+
+}  // namespace
+
+Status RocksDbSegmentStore::ForEachPipelineControl(
+    const std::function<void(PipelineControlRecord&&)>& fn) {
+  return ScanTag<PipelineControlRecord>(impl_->db.get(), impl_->meta, 'p', &DecodePipelineControl,
+                                        fn, "scan pipeline controls");
+}
+
+Status RocksDbSegmentStore::ForEachForcedSelection(
+    const std::function<void(ForcedSelectionRecord&&)>& fn) {
+  Status st = ScanTag<ForcedSelectionRecord>(impl_->db.get(), impl_->meta, 'f',
+                                             &DecodeForcedSelection, fn, "scan forced selections");
+  if (!st.ok()) return st;
+  return ScanTag<ForcedSelectionRecord>(impl_->db.get(), impl_->meta, 'g', &DecodeForcedSelection,
+                                        fn, "scan forced selections");
+}
+
+Status RocksDbSegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& fn) {
+  return ScanTag<AuditRecord>(impl_->db.get(), impl_->meta, 'a', &DecodeAudit, fn, "scan audit");
+}
+
 Status RocksDbSegmentStore::DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                                                  uint64_t first_kept) {
   rocksdb::WriteBatch batch;
@@ -205,6 +258,8 @@ Status RocksDbSegmentStore::DeleteSegmentsBefore(std::string_view event, std::st
   batch.DeleteRange(impl_->bodies, begin, end);
   batch.DeleteRange(impl_->meta, keys::SegmentKey('x', event, rendition, 0),
                     keys::SegmentKey('x', event, rendition, first_kept));
+  batch.DeleteRange(impl_->meta, keys::SegmentKey('f', event, rendition, 0),
+                    keys::SegmentKey('f', event, rendition, first_kept));
   return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "retention delete");
 }
 
@@ -214,6 +269,7 @@ Status RocksDbSegmentStore::DeleteObject(std::string_view event, std::string_vie
   rocksdb::WriteBatch batch;
   batch.DeleteRange(impl_->meta, prefix, end);
   batch.DeleteRange(impl_->bodies, prefix, end);
+  batch.Delete(impl_->meta, keys::ForcedObjectKey(event, path));
   return impl_->NoteWrite(impl_->db->Write(impl_->write_options, &batch), "delete object");
 }
 

@@ -271,6 +271,7 @@ class Connection {
   // Sends a response the session made itself or got synchronously; false when
   // the connection closes after it.
   bool Respond(core::Response r) {
+    origin_.service->Decorate(request_, &r);
     CheckResponse(request_, r);
     origin_.service->OnResponseSent(request_, r, 0.0);
     return !r.close && keep_alive_;
@@ -375,6 +376,7 @@ class Connection {
                                        live = alive_](core::Response r) {
       ++exchange->calls;
       Check(exchange->calls == 1);
+      origin.service->Decorate(exchange->request, &r);
       CheckResponse(exchange->request, r);
       origin.service->OnResponseSent(exchange->request, r, 0.0);
       if (*live) {  // still inside Handle: the answer decides the connection

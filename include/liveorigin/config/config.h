@@ -55,6 +55,12 @@ struct LogConfig {
   bool access_log = false;      // one line per request at info
 };
 
+struct CorsConfig {
+  // Access-Control-Allow-Origin: {"*"} = any origin; a list of origins
+  // (scheme://host[:port]) = those, echoed with Vary: Origin; empty = no CORS.
+  std::vector<std::string> allow_origins = {"*"};
+};
+
 struct ServerConfig {
   Endpoint listen{"0.0.0.0", 8080};
   Endpoint admin_listen{"127.0.0.1", 9090};
@@ -68,6 +74,10 @@ struct ServerConfig {
   // When set (admin_token, admin_token_file or admin_token_env), /admin/* and
   // /metrics require "Authorization: Bearer <token>"; /healthz and /readyz stay open.
   std::optional<std::string> admin_token;
+  // This node's name in CMSD (`n`), audit entries and logs: [A-Za-z0-9._-]{1,64}.
+  // The loader fills in the host name when the file has none.
+  std::string node_name = "liveorigin";
+  CorsConfig cors;
   std::filesystem::path source_file;  // the file this was loaded from
 };
 

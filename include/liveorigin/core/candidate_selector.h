@@ -1,6 +1,7 @@
 // CandidateSelector: the deterministic choice of which candidate a GET serves
-// (SPEC §5.1). A pure function of its inputs: the same candidates, pipeline
-// health, sticky choice and clock give the same answer on every origin.
+// (SPEC §5.1, with the operator controls of §12). A pure function of its
+// inputs: the same candidates, pipeline health, operator controls, sticky
+// choice and clock give the same answer on every origin.
 #pragma once
 
 #include <optional>
@@ -20,11 +21,17 @@ struct CandidateView {
 struct PipelineView {
   bool healthy = false;                    // PUT a segment within 2·d of now
   std::optional<CandidateView> candidate;  // this pipeline's candidate, if any
+  // Taken out of selection by an operator: never chosen for a new answer and
+  // never waited for; a sticky choice of it stays.
+  bool disabled = false;
 };
 
 struct SegmentSelectionInput {
   std::vector<PipelineView> pipelines;
   std::optional<size_t> sticky;  // pipeline index whose clean candidate was served before
+  // Pipeline index an operator pinned this object to; wins over everything
+  // else while that pipeline has a candidate.
+  std::optional<size_t> forced;
   TimePoint now;
   TimePoint availability_time;
   Millis preferred_grace{0};
@@ -55,11 +62,14 @@ struct CandidateRank {
 
 CandidateRank RankOf(const CandidateView& candidate, size_t priority);
 
-// Segments: sticky choice, then preferred grace, then best rank.
+// Segments: forced choice, then sticky choice, then preferred grace, then best
+// rank among pipelines that are not disabled.
 Selection SelectSegment(const SegmentSelectionInput& input);
 
-// Non-segment objects (init, manifests, captions): the most preferred healthy
-// pipeline that has the object, else the most preferred one that has it.
-Selection SelectObject(const std::vector<PipelineView>& pipelines);
+// Non-segment objects (init, manifests, captions): the forced pipeline if it
+// has the object; else, among pipelines that are not disabled, the most
+// preferred healthy one that has it, else the most preferred one that has it.
+Selection SelectObject(const std::vector<PipelineView>& pipelines,
+                       std::optional<size_t> forced = std::nullopt);
 
 }  // namespace liveorigin::core

@@ -20,6 +20,7 @@
 #include "liveorigin/common/clock.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/candidate_selector.h"
+#include "liveorigin/core/event_controls.h"
 #include "liveorigin/media/iso_bmff.h"
 #include "liveorigin/storage/candidate_record.h"
 
@@ -120,6 +121,9 @@ class EventState {
 
   const std::shared_ptr<const config::EventConfig>& config() const { return config_; }
   void SetConfig(std::shared_ptr<const config::EventConfig> config) { config_ = std::move(config); }
+  // Operator controls (SPEC §12) that selection applies from now on; a state
+  // older (lower version) than the one held is ignored.
+  void SetControls(std::shared_ptr<const EventControlState> state);
 
   // Phase 1 of an ingest: decides from what is stored whether the new bytes
   // (identified by `etag`) are new, a replacement, identical or refused. For
@@ -183,7 +187,7 @@ class EventState {
   std::vector<std::string> PipelineOrder(const Candidates& present) const;
   Selection SelectInSlot(const SegmentSlot& slot, uint64_t number, TimePoint now,
                          std::vector<std::string>* order) const;
-  Selection SelectAmong(const Candidates& objects, TimePoint now,
+  Selection SelectAmong(const Candidates& objects, std::string_view path, TimePoint now,
                         std::vector<std::string>* order) const;
   const SegmentSlot* FindSlot(const std::string& rendition, uint64_t number) const;
   SegmentSlot* FindSlot(const std::string& rendition, uint64_t number);
@@ -199,7 +203,8 @@ class EventState {
   std::map<std::string, Candidates> objects_;  // path → pipeline → record
   std::map<std::string, PipelineStats> pipelines_;
   std::map<std::pair<std::string, std::string>, PipelineAlignment> alignment_;
-  std::map<std::string, std::string> last_served_;  // rendition → pipeline
+  std::map<std::string, std::string> last_served_;     // rendition → pipeline
+  std::shared_ptr<const EventControlState> controls_;  // null = none
 };
 
 }  // namespace liveorigin::core

@@ -3,6 +3,7 @@
 // testable without sockets.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -22,6 +23,8 @@ struct Request {
   std::string body;    // small bodies only (non-PUT requests); PUT bodies stream to an UploadSink
   std::string remote;  // peer address, for logs
   std::optional<uint64_t> content_length;  // declared length, when not chunked
+  // When the request head arrived (steady clock; zero when unknown): CMSD `rd`.
+  std::chrono::steady_clock::time_point received{};
 
   // First header with this name (ASCII case-insensitive), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;
@@ -37,6 +40,9 @@ struct Response {
   // sent (HEAD).
   std::optional<uint64_t> head_length;
   bool close = false;  // close the connection after writing
+  // A delivery answer that gets CMSD-Dynamic when its head is written
+  // (RequestHandler::Decorate), so `rd` covers everything up to then.
+  bool cmsd_dynamic = false;
 
   void SetHeader(std::string name, std::string value);
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -35,6 +35,12 @@ enum class IngestOutcome {
   kConflict,
 };
 
+// What the request knew about a body besides its bytes (SPEC §11).
+struct IngestMeta {
+  std::optional<TimePoint> first_byte;  // when the first body byte arrived; default: `now`
+  std::string sha256;                   // raw SHA-256 of the body when already computed
+};
+
 struct IngestResult {
   Status status;  // storage failure, when not OK
   IngestOutcome outcome = IngestOutcome::kCreated;
@@ -56,7 +62,11 @@ class LiveEvent {
   // after it has queued its own answer. `pipeline` must be one of the event's.
   IngestResult Ingest(const ObjectAddress& address, const std::string& pipeline, const Body& body,
                       std::vector<std::string> header_defects, std::string_view put_content_type,
-                      TimePoint now, std::vector<WaitList::Wake>* to_wake);
+                      TimePoint now, std::vector<WaitList::Wake>* to_wake,
+                      const IngestMeta& meta = {});
+
+  // Operator controls (SPEC §12) that selection applies from now on.
+  void SetControls(std::shared_ptr<const EventControlState> state);
 
   // The candidate a GET serves now (SPEC §5.1). No I/O: a new sticky choice
   // comes back in Decision::persist for the caller to hand to PersistSticky.

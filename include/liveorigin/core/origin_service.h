@@ -1,5 +1,5 @@
-// OriginService: the request logic of the main listener (SPEC §4, §5) —
-// packager PUTs and CDN GETs. Independent of sockets.
+// OriginService: the request logic of the main listener (SPEC §4, §5, §11) —
+// packager PUTs and POSTs, CDN and browser GETs. Independent of sockets.
 //
 // Thread-safe. Never blocks its caller: hashing, inspection and storage run
 // on `workers`, answers come back through the Respond / Finish callbacks on
@@ -13,10 +13,14 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "liveorigin/common/clock.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/body_cache.h"
+#include "liveorigin/core/cors.h"
+#include "liveorigin/core/delivery_headers.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/core/overload_state.h"
 #include "liveorigin/core/request_handler.h"
@@ -42,7 +46,9 @@ struct OriginOptions {
   // the thread that stored the segment never serves them all (and the PUT's
   // own answer goes out first).
   size_t wake_burst = 64;
-  bool access_log = false;  // one info line per finished request
+  bool access_log = false;                                   // one info line per finished request
+  std::string node_name = config::ServerConfig{}.node_name;  // CMSD `n`
+  std::vector<std::string> cors_allow_origins = config::CorsConfig{}.allow_origins;
 
   static OriginOptions From(const config::ServerConfig& server);
 };
@@ -63,12 +69,15 @@ class OriginService final : public RequestHandler,
   ~OriginService() override;
 
   void Handle(Request request, Respond respond) override;
+  bool IsUpload(std::string_view method) const override;
   std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
+  void Decorate(const Request& request, Response* response) override;
   void OnResponseSent(const Request& request, const Response& response, double seconds) override;
 
   // While draining, new PUTs are refused with 503 (SPEC §4.5 "shutting down").
   void SetDraining(bool draining) { draining_.store(draining); }
   const OverloadState& overload() const { return overload_; }
+  const DeliveryHeaders& delivery_headers() const { return delivery_; }
   uint64_t uploads_in_progress() const { return uploads_.load(); }
   // GETs and uploads in flight.
   uint64_t inflight() const { return overload_.inflight(); }
@@ -87,9 +96,10 @@ class OriginService final : public RequestHandler,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
              const storage::CandidateRecord& record, bool durable, Respond respond);
-  Response BuildAnswer(const Request& request, const config::EventConfig& config,
-                       const storage::CandidateRecord& record, const Result<Body>& body,
-                       TimePoint now, bool durable);
+  Response BuildAnswer(const Request& request,
+                       const std::shared_ptr<const config::EventConfig>& config,
+                       const storage::CandidateRecord& record, const std::string& cache_key,
+                       const Result<Body>& body, TimePoint now, bool durable);
   Response Refuse(const Request& request, std::string_view event, std::string_view who, int status,
                   std::string_view code, std::string_view message);
   Response IngestAnswer(const Request& request, const config::EventConfig& config,
@@ -103,6 +113,8 @@ class OriginService final : public RequestHandler,
   const Clock& clock_;
   OriginExecutors exec_;
   const OriginOptions options_;
+  const CorsPolicy cors_;
+  DeliveryHeaders delivery_;
   OverloadState overload_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> uploads_{0};

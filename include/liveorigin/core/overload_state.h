@@ -47,9 +47,10 @@ class OverloadState {
     return static_cast<double>(storage_latency_us_.load(std::memory_order_relaxed)) / 1e6;
   }
 
-  // True when GETs far behind the live edge should be shed.
-  bool Overloaded() const {
-    if (max_inflight_ && inflight() > max_inflight_) return true;
+  // True when GETs far behind the live edge should be shed. `extra`: requests
+  // to count besides those in flight (one that has just finished).
+  bool Overloaded(uint64_t extra = 0) const {
+    if (max_inflight_ && inflight() + extra > max_inflight_) return true;
     return max_storage_latency_.count() > 0 &&
            storage_latency_us_.load(std::memory_order_relaxed) >
                std::chrono::duration_cast<std::chrono::microseconds>(max_storage_latency_).count();

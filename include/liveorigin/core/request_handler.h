@@ -35,13 +35,21 @@ class RequestHandler {
   // other than PUT; larger bodies are refused with 413.
   static constexpr uint64_t kSmallBodyLimit = uint64_t{64} * 1024;
 
-  // Any request except PUT. `respond` must be called exactly once, possibly
-  // later and from another thread (held requests).
+  // Any request except uploads (see IsUpload). `respond` must be called
+  // exactly once, possibly later and from another thread (held requests).
   virtual void Handle(Request request, Respond respond) = 0;
 
-  // A PUT whose headers have arrived. Returns a sink for the body, or null
+  // Whether requests with this method stream their body to BeginUpload
+  // (PUT by default; the main listener also takes POST, SPEC §11).
+  virtual bool IsUpload(std::string_view method) const { return method == "PUT"; }
+
+  // An upload whose headers have arrived. Returns a sink for the body, or null
   // with `*refusal` filled (the session discards the body, then sends it).
   virtual std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) = 0;
+
+  // Called for every response right before its head is written (headers that
+  // depend on when that happens, or on every answer alike).
+  virtual void Decorate(const Request& request, Response* response) {}
 
   // Called once per finished exchange (for metrics and access logs).
   virtual void OnResponseSent(const Request& request, const Response& response, double seconds) {}

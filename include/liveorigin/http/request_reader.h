@@ -96,9 +96,11 @@ class RequestReader {
 };
 
 // After a head (kHead): decides where the body goes and sets the reader's
-// body mode — a PUT to the handler's upload sink (or, refused, nowhere with
+// body mode — an upload to the handler's upload sink (or, refused, nowhere with
 // *refusal to send once the body is dropped), other methods into the small
 // buffer (or nowhere with a 413 when the declared length is over the limit).
+// Uploads are the methods the handler's IsUpload names (PUT, and POST on the
+// main listener).
 void RouteBody(core::RequestHandler& handler, RequestReader& reader,
                std::unique_ptr<core::UploadSink>* sink, std::optional<core::Response>* refusal);
 

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace liveorigin::metrics {
@@ -19,6 +20,13 @@ struct PipelineGauge {
   double seconds_since_last_put = 0;
   double behind_live_edge = 0;
   bool healthy = false;
+};
+
+// Operator controls of one event, read at each scrape (SPEC §12).
+struct OperatorGauge {
+  std::string event;
+  std::vector<std::pair<std::string, bool>> pipelines;  // configured pipeline, disabled
+  uint64_t forced_selections = 0;
 };
 
 class OriginMetrics {
@@ -44,6 +52,8 @@ class OriginMetrics {
   void Shed(std::string_view event);
   void ReloadResult(bool ok);
   void StorageError(std::string_view operation);
+  // An operator change that took effect: action is disable | enable | select.
+  void OperatorAction(std::string_view event, std::string_view action);
 
   // Called at every scrape to refresh read-side gauges.
   using Collector = std::function<void(OriginMetrics&)>;
@@ -53,6 +63,9 @@ class OriginMetrics {
                 uint64_t capacity);
   void SetStorageHealthy(bool healthy);
   void SetConnections(uint64_t open);
+  // Also makes liveorigin_operator_actions_total{event,action} exist (at 0)
+  // for every event passed, before any action.
+  void SetOperatorGauges(const std::vector<OperatorGauge>& gauges);
 
   int64_t held_now() const;
 

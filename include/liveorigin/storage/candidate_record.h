@@ -39,14 +39,23 @@ struct CandidateRecord {
   ObjectKind kind = ObjectKind::kOther;
   std::string content_type;
   uint64_t size = 0;
-  std::string etag;                         // content hash, without quotes
-  int64_t ingest_unix_ms = 0;               // when the PUT completed
+  std::string etag;            // content hash, without quotes
+  int64_t ingest_unix_ms = 0;  // when the PUT completed
+  // When the first body byte of the PUT arrived (CMSD `at`); 0 = unknown
+  // (records stored before it was recorded), read as ingest_unix_ms.
+  int64_t first_byte_unix_ms = 0;
   std::vector<std::string> header_defects;  // X-Live-Defects tokens as sent
   std::vector<std::string> origin_defects;  // tags from the origin's own inspection
   bool inspected = false;                   // media inspection ran
   bool last_segment = false;                // styp lmsg
   std::string inspection_note;              // why a tag was added, or why inspection was skipped
   std::vector<TrackTiming> tracks;
+  // CTA-5006 object type of a media segment from its tracks (v, a, av, c);
+  // empty when unknown or not a segment.
+  std::string object_type;
+  // Raw SHA-256 of the bytes when it was verified at ingest (Content-Digest);
+  // empty otherwise. Saves hashing again for Repr-Digest.
+  std::string sha256;
 
   // header_defects ∪ origin_defects, in a stable order, without duplicates.
   std::vector<std::string> AllDefects() const;

@@ -34,6 +34,10 @@ class RocksDbSegmentStore final : public SegmentStore {
   Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
   Status PutSelection(const SelectionRecord& selection) override;
   Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
+  Status ApplyOperatorChange(const OperatorChange& change) override;
+  Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) override;
+  Status ForEachForcedSelection(const std::function<void(ForcedSelectionRecord&&)>& fn) override;
+  Status ForEachAudit(const std::function<void(AuditRecord&&)>& fn) override;
   Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                               uint64_t first_kept) override;
   Status DeleteObject(std::string_view event, std::string_view path) override;

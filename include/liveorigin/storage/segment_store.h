@@ -1,6 +1,6 @@
-// SegmentStore: durable storage of candidates, their metadata and sticky
-// selections. The only door to persistence; everything above it can be rebuilt
-// from what it holds (SPEC §7, §9 scale-out).
+// SegmentStore: durable storage of candidates, their metadata, sticky
+// selections and operator controls. The only door to persistence; everything
+// above it can be rebuilt from what it holds (SPEC §7, §10 scale-out).
 //
 // Implementations are thread-safe. Bodies are returned as immutable shared
 // buffers so callers can keep them in caches and responses without copying.
@@ -14,6 +14,7 @@
 
 #include "liveorigin/common/status.h"
 #include "liveorigin/storage/candidate_record.h"
+#include "liveorigin/storage/operator_records.h"
 
 namespace liveorigin::storage {
 
@@ -38,11 +39,20 @@ class SegmentStore {
   virtual Status PutSelection(const SelectionRecord& selection) = 0;
   virtual Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) = 0;
 
-  // Retention: removes every candidate and selection of `event`/`rendition`
-  // whose number is below `first_kept`.
+  // Operator controls (SPEC §12). A change (a pipeline control or a forced
+  // selection, replacing the previous record with the same key) and its audit
+  // entry are written in one atomic batch.
+  virtual Status ApplyOperatorChange(const OperatorChange& change) = 0;
+  virtual Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) = 0;
+  virtual Status ForEachForcedSelection(const std::function<void(ForcedSelectionRecord&&)>& fn) = 0;
+  // Per event, oldest first.
+  virtual Status ForEachAudit(const std::function<void(AuditRecord&&)>& fn) = 0;
+
+  // Retention: removes every candidate, selection and forced selection of
+  // `event`/`rendition` whose number is below `first_kept`.
   virtual Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                                       uint64_t first_kept) = 0;
-  // Removes all candidates of one non-segment object.
+  // Removes all candidates of one non-segment object, and its forced selection.
   virtual Status DeleteObject(std::string_view event, std::string_view path) = 0;
 
   // OK when writes are expected to succeed; the last write error otherwise.

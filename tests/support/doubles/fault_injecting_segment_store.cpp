@@ -118,6 +118,36 @@ Status FaultInjectingSegmentStore::ForEachSelection(
   return target_->ForEachSelection(fn);
 }
 
+Status FaultInjectingSegmentStore::ApplyOperatorChange(const OperatorChange& change) {
+  if (Status st = BeginWrite(&Counts::apply_operator_change, "write operator change"); !st.ok()) {
+    return st;
+  }
+  return target_->ApplyOperatorChange(change);
+}
+
+Status FaultInjectingSegmentStore::ForEachPipelineControl(
+    const std::function<void(PipelineControlRecord&&)>& fn) {
+  if (Status st = BeginRead(&Counts::for_each_operator_record, "scan pipeline controls");
+      !st.ok()) {
+    return st;
+  }
+  return target_->ForEachPipelineControl(fn);
+}
+
+Status FaultInjectingSegmentStore::ForEachForcedSelection(
+    const std::function<void(ForcedSelectionRecord&&)>& fn) {
+  if (Status st = BeginRead(&Counts::for_each_operator_record, "scan forced selections");
+      !st.ok()) {
+    return st;
+  }
+  return target_->ForEachForcedSelection(fn);
+}
+
+Status FaultInjectingSegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& fn) {
+  if (Status st = BeginRead(&Counts::for_each_operator_record, "scan audit"); !st.ok()) return st;
+  return target_->ForEachAudit(fn);
+}
+
 Status FaultInjectingSegmentStore::DeleteSegmentsBefore(std::string_view event,
                                                         std::string_view rendition,
                                                         uint64_t first_kept) {

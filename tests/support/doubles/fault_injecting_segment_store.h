@@ -2,8 +2,9 @@
 // fails on command, for tests of disk-full and I/O-error handling (the idea of
 // LevelDB's EnvWrapper/SpecialEnv, one level up).
 //
-// Writes are PutCandidate, PutSelection, DeleteSegmentsBefore and DeleteObject;
-// reads are GetBody, ForEachCandidate and ForEachSelection. A failed call is
+// Writes are PutCandidate, PutSelection, ApplyOperatorChange,
+// DeleteSegmentsBefore and DeleteObject; reads are GetBody and the ForEach
+// scans. A failed call is
 // refused before it reaches the target, so nothing of it is stored: the
 // atomicity the SegmentStore contract promises holds for injected faults too.
 //
@@ -41,6 +42,8 @@ class FaultInjectingSegmentStore final : public SegmentStore {
     uint64_t for_each_candidate = 0;
     uint64_t put_selection = 0;
     uint64_t for_each_selection = 0;
+    uint64_t apply_operator_change = 0;
+    uint64_t for_each_operator_record = 0;  // pipeline controls, forced selections, audit
     uint64_t delete_segments_before = 0;
     uint64_t delete_object = 0;
     uint64_t health = 0;
@@ -73,6 +76,10 @@ class FaultInjectingSegmentStore final : public SegmentStore {
   Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
   Status PutSelection(const SelectionRecord& selection) override;
   Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
+  Status ApplyOperatorChange(const OperatorChange& change) override;
+  Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) override;
+  Status ForEachForcedSelection(const std::function<void(ForcedSelectionRecord&&)>& fn) override;
+  Status ForEachAudit(const std::function<void(AuditRecord&&)>& fn) override;
   Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                               uint64_t first_kept) override;
   Status DeleteObject(std::string_view event, std::string_view path) override;

@@ -45,16 +45,60 @@ Status MemorySegmentStore::ForEachSelection(const std::function<void(SelectionRe
   return Status::Ok();
 }
 
+Status MemorySegmentStore::ApplyOperatorChange(const OperatorChange& change) {
+  std::lock_guard lock(mu_);
+  if (change.pipeline) {
+    pipeline_controls_[keys::PipelineControlKey(change.pipeline->event,
+                                                change.pipeline->pipeline)] = *change.pipeline;
+  }
+  if (change.forced) forced_[keys::ForcedKey(*change.forced)] = *change.forced;
+  audit_[keys::AuditKey(change.audit)] = change.audit;
+  return Status::Ok();
+}
+
+namespace {
+
+// Copies the values under the lock, then calls `fn` without it.
+template <typename Record>
+Status ForEachCopy(std::mutex& mu, const std::map<std::string, Record>& map,
+                   const std::function<void(Record&&)>& fn) {
+  std::vector<Record> copy;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& [key, r] : map) copy.push_back(r);
+  }
+  for (auto& r : copy) fn(std::move(r));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status MemorySegmentStore::ForEachPipelineControl(
+    const std::function<void(PipelineControlRecord&&)>& fn) {
+  return ForEachCopy(mu_, pipeline_controls_, fn);
+}
+
+Status MemorySegmentStore::ForEachForcedSelection(
+    const std::function<void(ForcedSelectionRecord&&)>& fn) {
+  return ForEachCopy(mu_, forced_, fn);
+}
+
+Status MemorySegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& fn) {
+  return ForEachCopy(mu_, audit_, fn);
+}
+
 Status MemorySegmentStore::DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                                                 uint64_t first_kept) {
   std::lock_guard lock(mu_);
-  for (char tag : {'s', 'x'}) {
+  for (char tag : {'s', 'x', 'f'}) {
     const std::string begin = keys::SegmentKey(tag, event, rendition, 0);
     const std::string end = keys::SegmentKey(tag, event, rendition, first_kept);
     if (tag == 's') {
       candidates_.erase(candidates_.lower_bound(begin), candidates_.lower_bound(end));
-    } else {
+    } else if (tag == 'x') {
       selections_.erase(selections_.lower_bound(begin), selections_.lower_bound(end));
+    } else {
+      forced_.erase(forced_.lower_bound(begin), forced_.lower_bound(end));
     }
   }
   return Status::Ok();
@@ -67,6 +111,7 @@ Status MemorySegmentStore::DeleteObject(std::string_view event, std::string_view
   while (it != candidates_.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
     it = candidates_.erase(it);
   }
+  forced_.erase(keys::ForcedObjectKey(event, path));
   return Status::Ok();
 }
 

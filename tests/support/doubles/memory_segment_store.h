@@ -16,6 +16,10 @@ class MemorySegmentStore final : public SegmentStore {
   Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
   Status PutSelection(const SelectionRecord& selection) override;
   Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
+  Status ApplyOperatorChange(const OperatorChange& change) override;
+  Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) override;
+  Status ForEachForcedSelection(const std::function<void(ForcedSelectionRecord&&)>& fn) override;
+  Status ForEachAudit(const std::function<void(AuditRecord&&)>& fn) override;
   Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                               uint64_t first_kept) override;
   Status DeleteObject(std::string_view event, std::string_view path) override;
@@ -31,6 +35,10 @@ class MemorySegmentStore final : public SegmentStore {
   mutable std::mutex mu_;
   std::map<std::string, Entry> candidates_;            // GUARDED_BY(mu_), by storage key
   std::map<std::string, SelectionRecord> selections_;  // GUARDED_BY(mu_)
+  // Operator controls by storage key; GUARDED_BY(mu_).
+  std::map<std::string, PipelineControlRecord> pipeline_controls_;
+  std::map<std::string, ForcedSelectionRecord> forced_;
+  std::map<std::string, AuditRecord> audit_;
 };
 
 }  // namespace liveorigin::storage

@@ -356,6 +356,41 @@ TEST(LoadServerConfigTest, YamlSyntaxErrorCarriesItsPosition) {
 
 // Regression: yaml-cpp 0.7's LoadAll loops forever (allocating) on a stray
 // top-level ','; the loader must answer with an error instead of hanging.
+TEST(LoadServerConfigTest, NodeNameDefaultsToTheHostName) {
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  auto r = LoadServer("threads: 1\n");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.server.node_name, std::string(host).substr(0, 64));
+  auto named = LoadServer("node_name: origin-a.eu-1\n");
+  ASSERT_TRUE(named.ok);
+  EXPECT_EQ(named.server.node_name, "origin-a.eu-1");
+  EXPECT_TRUE(HasError(LoadServer("node_name: \"a b\"\n").errors, 1, 12,
+                       "'node_name' must be 1 to 64 characters"));
+}
+
+TEST(LoadServerConfigTest, CorsAllowOrigin) {
+  auto def = LoadServer("threads: 1\n");
+  EXPECT_EQ(def.server.cors.allow_origins, std::vector<std::string>{"*"});
+  auto one = LoadServer("cors: {allow_origin: \"https://player.example.com\"}\n");
+  ASSERT_TRUE(one.ok);
+  EXPECT_EQ(one.server.cors.allow_origins, std::vector<std::string>{"https://player.example.com"});
+  auto list =
+      LoadServer("cors:\n  allow_origin: [\"https://a.example\", \"http://b.example:8080\"]\n");
+  ASSERT_TRUE(list.ok);
+  EXPECT_EQ(list.server.cors.allow_origins.size(), 2u);
+  auto off = LoadServer("cors: {allow_origin: []}\n");
+  ASSERT_TRUE(off.ok);
+  EXPECT_TRUE(off.server.cors.allow_origins.empty());
+  EXPECT_TRUE(HasError(LoadServer("cors: {allow_origin: \"https://a.example/path\"}\n").errors, 1,
+                       22, "no path"));
+  EXPECT_TRUE(HasError(LoadServer("cors: {allow_origin: nope}\n").errors, 1, 22, "an origin like"));
+  EXPECT_TRUE(HasError(LoadServer("cors: {allow_origin: [\"*\", \"https://a.example\"]}\n").errors,
+                       1, 22, "together with origins"));
+  EXPECT_TRUE(HasError(LoadServer("cors: {allow_orign: \"*\"}\n").errors, 1, 8,
+                       "unknown key 'cors.allow_orign'"));
+}
+
 TEST(LoadServerConfigTest, StrayTopLevelCommaDoesNotHang) {
   auto r = LoadServer(",\n");
   EXPECT_TRUE(HasError(r.errors, 1, 1, "YAML syntax error: unexpected ','"));
@@ -582,6 +617,9 @@ TEST(ParseEventConfigTest, EventIds) {
   }
   auto r = ParseEvent(std::string("id: admin\n") + std::string(kMinimalEvent).substr(9));
   EXPECT_TRUE(HasError(r.errors, 1, 5, "'id' must not be 'admin'"));
+  // GET /.well-known/time is the origin's own (SPEC §11).
+  auto wk = ParseEvent(std::string("id: .well-known\n") + std::string(kMinimalEvent).substr(9));
+  EXPECT_TRUE(HasError(wk.errors, 1, 5, "'id' must not be '.well-known'"));
   auto r2 = ParseEvent(std::string("id: [a]\n") + std::string(kMinimalEvent).substr(9));
   EXPECT_TRUE(HasError(r2.errors, 1, 5, "'id' must be a single value, got a list"));
 }

@@ -135,6 +135,50 @@ TEST_P(StoreTest, NonSegmentObjectsAndDeleteObject) {
   EXPECT_EQ(all[0].id.path, "manifest.mpd2");
 }
 
+TEST_P(StoreTest, OperatorChangesAreStoredWithTheirAuditAndAgeOutWithTheirObjects) {
+  OperatorChange disable;
+  disable.pipeline = PipelineControlRecord{"demo", "a", true, {10, "n1", "1.2.3.4:5", "t"}};
+  disable.audit = AuditRecord{"demo", 1, "disable", "a", "", "", "", {10, "n1", "1.2.3.4:5", "t"}};
+  ASSERT_TRUE(store_->ApplyOperatorChange(disable).ok());
+  disable.pipeline->disabled = false;  // enable replaces the record
+  disable.audit.action = "enable";
+  disable.audit.sequence = 2;
+  disable.audit.actor.at_unix_ms = 20;
+  ASSERT_TRUE(store_->ApplyOperatorChange(disable).ok());
+
+  auto forced = [](std::string path, std::optional<uint64_t> n) {
+    OperatorChange c;
+    ForcedSelectionRecord f;
+    f.event = "demo";
+    f.path = path;
+    f.rendition = n ? "v" : "";
+    f.number = n;
+    f.pipeline = "b";
+    c.forced = f;
+    c.audit = AuditRecord{"demo", 3 + n.value_or(100), "select", "b", path, "", "", {30}};
+    return c;
+  };
+  ASSERT_TRUE(store_->ApplyOperatorChange(forced("v/5.m4s", 5)).ok());
+  ASSERT_TRUE(store_->ApplyOperatorChange(forced("v/9.m4s", 9)).ok());
+  ASSERT_TRUE(store_->ApplyOperatorChange(forced("manifest.mpd", std::nullopt)).ok());
+
+  std::vector<PipelineControlRecord> controls;
+  ASSERT_TRUE(store_->ForEachPipelineControl([&](auto&& r) { controls.push_back(r); }).ok());
+  ASSERT_EQ(controls.size(), 1u);
+  EXPECT_FALSE(controls[0].disabled);
+  std::vector<AuditRecord> audit;
+  ASSERT_TRUE(store_->ForEachAudit([&](auto&& r) { audit.push_back(r); }).ok());
+  ASSERT_EQ(audit.size(), 5u);
+  EXPECT_EQ(audit[0].action, "disable") << "oldest first";
+  EXPECT_EQ(audit[1].action, "enable");
+
+  ASSERT_TRUE(store_->DeleteSegmentsBefore("demo", "v", 6).ok());
+  ASSERT_TRUE(store_->DeleteObject("demo", "manifest.mpd").ok());
+  std::vector<std::string> left;
+  ASSERT_TRUE(store_->ForEachForcedSelection([&](auto&& r) { left.push_back(r.path); }).ok());
+  EXPECT_EQ(left, std::vector<std::string>{"v/9.m4s"});
+}
+
 INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("memory", "rocksdb"));
 
 TEST(RocksDbStoreTest, DataSurvivesReopen) {
