@@ -27,6 +27,12 @@ struct ListenerOptions {
   uint64_t max_header_size = 16 << 10;  // 431 beyond
   Millis idle_timeout{30000};           // keep-alive idle and max gap between body bytes
   uint32_t max_connections = 10000;     // excess connections get 503 and are closed
+  // Connections are kept only on descriptor numbers below the soft
+  // RLIMIT_NOFILE minus this many (read at every accept, so a limit lowered
+  // at run time counts), leaving that many descriptors to the rest of the
+  // process: storage, reloads, the admin port. A connection beyond is answered
+  // 503 and closed at once. 0: no reserve.
+  uint32_t reserved_descriptors = 0;
   // A refused body is read and dropped to keep the connection; beyond this
   // many bytes the connection is closed instead.
   uint64_t max_discard_bytes = 256ull << 20;
@@ -37,6 +43,13 @@ struct ListenerState {
   std::atomic<uint64_t> open_connections{0};
   std::atomic<uint64_t> active_requests{0};
   std::atomic<bool> draining{false};
+  // Totals since start, for /metrics.
+  std::atomic<uint64_t> refused_max_connections{0};     // over max_connections
+  std::atomic<uint64_t> refused_descriptor_reserve{0};  // inside reserved_descriptors
+  std::atomic<uint64_t> accept_emfile{0};  // process out of descriptors (accepting pauses)
+  std::atomic<uint64_t> accept_enfile{0};  // system out of descriptors (accepting pauses)
+  std::atomic<uint64_t> accept_enomem{0};  // kernel out of memory/buffers (accepting pauses)
+  std::atomic<uint64_t> accept_other{0};   // any other accept() failure (retried at once)
 };
 
 class HttpListener {

@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace liveorigin::metrics {
 
@@ -18,6 +20,16 @@ struct PipelineGauge {
   double seconds_since_last_put = 0;
   double behind_live_edge = 0;
   bool healthy = false;
+};
+
+// Connection-level totals of one listener since start, read at every scrape.
+struct ListenerCounts {
+  uint64_t refused_max_connections = 0;
+  uint64_t refused_descriptor_reserve = 0;
+  uint64_t accept_emfile = 0;
+  uint64_t accept_enfile = 0;
+  uint64_t accept_enomem = 0;
+  uint64_t accept_other = 0;
 };
 
 class OriginMetrics {
@@ -46,6 +58,13 @@ class OriginMetrics {
                 uint64_t capacity);
   void SetStorageHealthy(bool healthy);
   void SetConnections(uint64_t open);
+  // `listener` is "main" or "admin" (both exported at 0 from the start).
+  // Totals must not decrease between calls.
+  void SetListenerCounts(std::string_view listener, const ListenerCounts& counts);
+  // Descriptors open now (nullopt: not countable at this moment; the gauge
+  // keeps its last value), the soft RLIMIT_NOFILE and the reserve kept from
+  // main-listener connections.
+  void SetDescriptors(std::optional<uint64_t> open, uint64_t soft_limit, uint64_t reserved);
 
   int64_t held_now() const;
 
