@@ -1,11 +1,13 @@
 #include "liveorigin/server/origin_server.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <thread>
 
@@ -55,6 +57,20 @@ std::string DirectorySignature(const fs::path& dir) {
   std::sort(entries.begin(), entries.end());
   for (auto& s : entries) sig += s + "\n";
   return sig;
+}
+
+// What to do when the store cannot be opened. A directory the daemon may not
+// write (a root-owned bind mount in a container) gets the exact chown.
+std::string StoreOpenHint(const Status& st, const fs::path& data_dir) {
+  const bool denied = st.message().find("Permission denied") != std::string::npos ||
+                      (::access(data_dir.c_str(), W_OK | X_OK) != 0 && errno == EACCES);
+  if (!denied) {
+    return "check that data_dir exists, is writable and not used by another liveorigin process";
+  }
+  const std::string ids = std::to_string(::geteuid()) + ":" + std::to_string(::getegid());
+  return "data_dir " + data_dir.string() + " is not writable by uid:gid " + ids +
+         ", which liveorigin runs as: give it that owner (chown -R " + ids +
+         " on it, or on the host directory bind-mounted there)";
 }
 
 std::string LimitText(uint64_t v) { return v == UINT64_MAX ? "unlimited" : std::to_string(v); }
@@ -140,10 +156,8 @@ int OriginServer::Start() {
   store_options.max_open_files = static_cast<int>(kStorageMaxOpenFiles);
   auto opened = storage::RocksDbSegmentStore::Open(store_options);
   if (!opened.ok()) {
-    spdlog::critical(
-        "{}; check that data_dir exists, is writable and not used by another "
-        "liveorigin process",
-        opened.status().message());
+    spdlog::critical("{}; {}", opened.status().message(),
+                     StoreOpenHint(opened.status(), cfg.data_dir));
     return kExitStorageOrBind;
   }
   s.store = std::move(opened).value();
