@@ -234,9 +234,10 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
   }
   void LogReserveRefusals(uint64_t n) {
     spdlog::warn(
-        "[{}] {} connection(s) refused with 503 in the last {} s: only the {} descriptors "
-        "reserved for storage, reloads and the admin port are left under the open-file soft "
-        "limit ({}); raise it (--ulimit nofile, LimitNOFILE) or lower limits.max_connections",
+        "[{}] {} connection(s) refused with 503 in the last {} s: their descriptors would fall "
+        "within the {} this listener keeps free under the open-file soft limit ({}) for "
+        "storage, reloads and the admin port; raise the limit (--ulimit nofile, LimitNOFILE) or "
+        "lower limits.max_connections",
         options_.name, n, kTroubleLogInterval.count(), options_.reserved_descriptors,
         SoftDescriptorLimit());
   }

@@ -39,8 +39,11 @@ inline constexpr uint32_t kProcessDescriptors = 32;
 inline constexpr uint32_t kReservedDescriptors = kStorageMaxOpenFiles + kStorageWorkingDescriptors +
                                                  kReloadDescriptors + kAdminMaxConnections +
                                                  kProcessDescriptors;
-// What admin connections may not take: the reserve minus their own share.
-inline constexpr uint32_t kReservedBelowAdmin = kReservedDescriptors - kAdminMaxConnections;
+// What admin connections may not take: the reload and process shares. Floods
+// arrive on the main listener, which keeps off the whole reserve; the admin
+// port takes at most kAdminMaxConnections, and its probes and reloads must
+// still get through when the limit is lowered far below the plan (prlimit).
+inline constexpr uint32_t kReservedBelowAdmin = kReloadDescriptors + kProcessDescriptors;
 // Below this many main-listener connections the server is not worth starting:
 // the limit is a misconfiguration, not a capacity choice.
 inline constexpr uint32_t kMinMainConnections = 64;
