@@ -22,10 +22,11 @@
 #      docker-compose 1.29) with a project name of its own: an object PUT to
 #      the origin is a MISS, then a HIT, through the nginx edge
 #
-# Host ports (busy ports are refused): SMOKE_PORT (38080), SMOKE_ADMIN_PORT
-# (39090), SMOKE_EDGE_PORT (38081). docker run publishes them on 127.0.0.1;
-# the compose stack publishes them as docker/compose.yaml does (the admin port
-# on 127.0.0.1 only, the others on every interface).
+# Host ports (busy ports are refused; below Linux's ephemeral range, so a
+# program binding port 0 cannot take them mid-run): SMOKE_PORT (23080),
+# SMOKE_ADMIN_PORT (23090), SMOKE_EDGE_PORT (23081). docker run publishes them
+# on 127.0.0.1; the compose stack publishes them as docker/compose.yaml does
+# (the admin port on 127.0.0.1 only, the others on every interface).
 #
 # Base images: debian:bookworm, debian:bookworm-slim and nginx:1.25-bookworm,
 # pulled when missing. Without registry access, --import-base
@@ -58,9 +59,9 @@ for arg in "$@"; do
   esac
 done
 
-PORT="${SMOKE_PORT:-38080}"
-ADMIN_PORT="${SMOKE_ADMIN_PORT:-39090}"
-EDGE_PORT="${SMOKE_EDGE_PORT:-38081}"
+PORT="${SMOKE_PORT:-23080}"
+ADMIN_PORT="${SMOKE_ADMIN_PORT:-23090}"
+EDGE_PORT="${SMOKE_EDGE_PORT:-23081}"
 IMAGE=liveorigin                      # as documented: liveorigin:latest
 CONTAINER=liveorigin-smoke
 VOLUME=liveorigin-smoke-data
