@@ -190,14 +190,16 @@ say "base images: debian:bookworm, debian:bookworm-slim; edge: $EDGE_IMAGE"
 # ---------------------------------------------------------------- 1. build
 say "==> 1. docker build -f docker/Dockerfile -t $IMAGE ."
 b0=$(date +%s)
-docker build -f docker/Dockerfile -t "$IMAGE" . >"$WORK/build.log" 2>&1 || {
+# The build stage first, tagged, to report its dependency layer; the
+# documented build below then takes it from the cache.
+docker build --target build -f docker/Dockerfile -t "$IMAGE-build-stage:smoke" . \
+  >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log" >&2; die "docker build (build stage) failed"; }
+docker build -f docker/Dockerfile -t "$IMAGE" . >>"$WORK/build.log" 2>&1 || {
   tail -40 "$WORK/build.log" >&2; die "docker build failed"; }
 grep -iE "useradd|groupadd" "$WORK/build.log" | grep -i warn && die "useradd/groupadd warned during the build"
 say "built in $(($(date +%s) - b0)) s; image $(docker image inspect -f '{{.Size}}' "$IMAGE" | numfmt --to=iec); $(docker run --rm "$IMAGE" --version); runs as $(docker run --rm --entrypoint id "$IMAGE")"
-# The build stage from the cache, to report its dependency layer.
-docker build -q --target build -f docker/Dockerfile -t "$IMAGE-build-stage:smoke" . >/dev/null 2>&1 &&
-  say "build stage: dependency layer $(docker history --no-trunc --format '{{.Size}} {{.CreatedBy}}' "$IMAGE-build-stage:smoke" |
-    awk '/setup-deps.sh --build-only/ { print $1; exit }') (setup-deps.sh --build-only), tests not built"
+say "build stage: dependency layer $(docker history --no-trunc --format '{{.Size}} {{.CreatedBy}}' "$IMAGE-build-stage:smoke" |
+  awk '/setup-deps.sh --build-only/ { print $1; exit }') (setup-deps.sh --build-only), tests not built"
 
 # ---------------------------------------------------------------- 2. run
 # Runs the documented command with the host ports of this script. Docker
