@@ -2,12 +2,16 @@
 # Installs the Debian 12 packages liveorigin needs to build, test and run.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only
 # when something is missing.
-#   scripts/setup-deps.sh          build + test dependencies
-#   scripts/setup-deps.sh --bench  also wrk and nginx for scripts/bench.sh
+#   scripts/setup-deps.sh               build + test dependencies
+#   scripts/setup-deps.sh --build-only  only what building the liveorigin binary
+#                                       needs (no ffmpeg, GoogleTest, python3,
+#                                       curl, git): the Docker build stage
+#   scripts/setup-deps.sh --bench       also wrk and nginx for scripts/bench.sh
+#   scripts/setup-deps.sh --fuzz        also clang for scripts/fuzz.sh
 set -euo pipefail
 
-packages=(
-  build-essential cmake ninja-build pkg-config git
+build_packages=(
+  build-essential cmake ninja-build pkg-config
   libboost-dev libboost-system-dev          # Beast + Asio (header-only, Boost 1.74)
   librocksdb-dev                            # storage
   libspdlog-dev libfmt-dev                  # logging
@@ -18,17 +22,29 @@ packages=(
   libssl-dev                                # SHA-256/512 for Content-Digest (RFC 9530)
   zlib1g-dev                                # Content-Encoding: gzip on ingest
   prometheus-cpp-dev                        # /metrics
+)
+test_packages=(
+  git
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests
   python3                                   # crash-test load client
   clang-format clang-tidy                   # scripts/lint.sh (CI)
 )
-if [[ "${1:-}" == "--bench" ]]; then
-  packages+=(wrk nginx-light libbenchmark-dev bc iproute2)
-fi
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-14-dev)
-fi
+
+build_only=0
+extra=()
+for arg in "$@"; do
+  case "$arg" in
+    --build-only) build_only=1 ;;
+    --bench) extra+=(wrk nginx-light libbenchmark-dev bc iproute2) ;;
+    --fuzz) extra+=(clang libclang-rt-14-dev) ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
+    *) echo "setup-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+packages=("${build_packages[@]}")
+[[ $build_only -eq 1 ]] || packages+=("${test_packages[@]}")
+packages+=("${extra[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

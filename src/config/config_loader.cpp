@@ -527,7 +527,7 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
   r->ReadMap(field.value, "limits.",
              {"max_object_size", "max_header_size", "idle_timeout", "max_connections",
               "max_held_requests", "max_inflight_requests", "min_free_disk", "shed_behind_segments",
-              "max_storage_latency", "worker_threads", "drain_timeout", "admin_max_connections"},
+              "max_storage_latency", "worker_threads", "drain_timeout"},
              &f);
   auto positive_size = [r](const Field& x) -> std::optional<uint64_t> {
     auto v = r->Size(x);
@@ -568,7 +568,6 @@ void ParseLimits(const Field& field, DocumentReader* r, Limits* limits) {
          [r](const Field& x) { return r->Unsigned(x, 1024); });
   Assign(f, "drain_timeout", &limits->drain_timeout,
          [r](const Field& x) { return r->Duration(x); });
-  Assign(f, "admin_max_connections", &limits->admin_max_connections, positive_count);
 }
 
 void ParseLog(const Field& field, DocumentReader* r, LogConfig* log) {

@@ -9,6 +9,7 @@
 #include <prometheus/text_serializer.h>
 
 #include <atomic>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <unordered_map>
@@ -141,6 +142,38 @@ struct OriginMetrics::Impl {
           .Help("1 when the pipeline PUT a segment within two segment durations")
           .Register(*registry);
 
+  prometheus::Family<prometheus::Counter>& accept_errors =
+      BuildCounter()
+          .Name("liveorigin_accept_errors_total")
+          .Help(
+              "accept() failures by listener and errno (emfile, enfile and enomem pause "
+              "accepting for 100 ms)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& connections_refused =
+      BuildCounter()
+          .Name("liveorigin_connections_refused_total")
+          .Help(
+              "Connections answered 503 and closed at once, by listener and reason "
+              "(max_connections, descriptor_reserve)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& open_descriptors =
+      BuildGauge()
+          .Name("liveorigin_open_descriptors")
+          .Help("File descriptors open in the process")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& descriptor_limit =
+      BuildGauge()
+          .Name("liveorigin_descriptor_limit")
+          .Help("Soft RLIMIT_NOFILE of the process")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& reserved_descriptors =
+      BuildGauge()
+          .Name("liveorigin_reserved_descriptors")
+          .Help(
+              "Descriptors kept from main-listener connections for storage, reloads and the "
+              "admin port")
+          .Register(*registry);
+
   prometheus::Family<prometheus::Counter>& operator_actions =
       BuildCounter()
           .Name("liveorigin_operator_actions_total")
@@ -193,6 +226,7 @@ struct OriginMetrics::Impl {
   uint64_t last_hits GUARDED_BY(cache_mu) = 0;
   uint64_t last_misses GUARDED_BY(cache_mu) = 0;
   uint64_t last_collapsed GUARDED_BY(cache_mu) = 0;
+  std::map<std::string, ListenerCounts, std::less<>> last_listener GUARDED_BY(collector_mu);
 };
 
 OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
@@ -208,6 +242,14 @@ OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
   for (const char* r : {"hit", "miss", "collapsed"}) impl_->cache_lookups.Add({{"result", r}});
   for (const char* m : {"GET", "HEAD", "PUT"})
     impl_->latency.Add({{"method", m}}, LatencyBuckets());
+  for (const char* l : {"main", "admin"}) {
+    for (const char* e : {"emfile", "enfile", "enomem", "other"}) {
+      impl_->accept_errors.Add({{"listener", l}, {"error", e}});
+    }
+    for (const char* r : {"max_connections", "descriptor_reserve"}) {
+      impl_->connections_refused.Add({{"listener", l}, {"reason", r}});
+    }
+  }
 }
 
 void OriginMetrics::DeclareEvent(std::string_view event, const std::vector<std::string>& pipelines,
@@ -217,7 +259,8 @@ void OriginMetrics::DeclareEvent(std::string_view event, const std::vector<std::
   impl_->bytes_out.Add({{"event", e}});
   for (const char* reason :
        {"unauthorized", "forbidden", "out_of_window", "too_large", "bad_request", "already_served",
-        "aborted", "insufficient_storage", "storage_unavailable", "shutting_down"}) {
+        "aborted", "insufficient_storage", "storage_unavailable", "shutting_down", "bad_encoding",
+        "digest_mismatch", "bad_digest", "unsupported_encoding"}) {
     impl_->refused.Add({{"event", e}, {"reason", reason}});
   }
   for (const auto& p : pipelines) {
@@ -341,6 +384,35 @@ void OriginMetrics::SetStorageHealthy(bool healthy) {
 
 void OriginMetrics::SetConnections(uint64_t open) {
   impl_->connections.Add({}).Set(static_cast<double>(open));
+}
+
+void OriginMetrics::SetListenerCounts(std::string_view listener, const ListenerCounts& counts) {
+  // Called with the collector lock held (from Render).
+  ListenerCounts& last = impl_->last_listener[std::string(listener)];
+  const std::string l(listener);
+  auto add = [](prometheus::Counter& c, uint64_t now, uint64_t before) {
+    if (now > before) c.Increment(static_cast<double>(now - before));
+  };
+  add(impl_->accept_errors.Add({{"listener", l}, {"error", "emfile"}}), counts.accept_emfile,
+      last.accept_emfile);
+  add(impl_->accept_errors.Add({{"listener", l}, {"error", "enfile"}}), counts.accept_enfile,
+      last.accept_enfile);
+  add(impl_->accept_errors.Add({{"listener", l}, {"error", "enomem"}}), counts.accept_enomem,
+      last.accept_enomem);
+  add(impl_->accept_errors.Add({{"listener", l}, {"error", "other"}}), counts.accept_other,
+      last.accept_other);
+  add(impl_->connections_refused.Add({{"listener", l}, {"reason", "max_connections"}}),
+      counts.refused_max_connections, last.refused_max_connections);
+  add(impl_->connections_refused.Add({{"listener", l}, {"reason", "descriptor_reserve"}}),
+      counts.refused_descriptor_reserve, last.refused_descriptor_reserve);
+  last = counts;
+}
+
+void OriginMetrics::SetDescriptors(std::optional<uint64_t> open, uint64_t soft_limit,
+                                   uint64_t reserved) {
+  if (open) impl_->open_descriptors.Add({}).Set(static_cast<double>(*open));
+  impl_->descriptor_limit.Add({}).Set(static_cast<double>(soft_limit));
+  impl_->reserved_descriptors.Add({}).Set(static_cast<double>(reserved));
 }
 
 std::string OriginMetrics::Render() {

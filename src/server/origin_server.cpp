@@ -2,6 +2,7 @@
 #include "liveorigin/common/thread_annotations.h"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
@@ -9,9 +10,11 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <cerrno>
 #include <condition_variable>
 #include <thread>
 
+#include "descriptor_budget.h"
 #include "liveorigin/admin/admin_service.h"
 #include "liveorigin/core/body_cache.h"
 #include "liveorigin/core/defects.h"
@@ -84,6 +87,22 @@ std::string DirectorySignature(const fs::path& dir) {
   for (auto& s : entries) sig += s + "\n";
   return sig;
 }
+
+// What to do when the store cannot be opened. A directory the daemon may not
+// write (a root-owned bind mount in a container) gets the exact chown.
+std::string StoreOpenHint(const Status& st, const fs::path& data_dir) {
+  const bool denied = st.message().find("Permission denied") != std::string::npos ||
+                      (::access(data_dir.c_str(), W_OK | X_OK) != 0 && errno == EACCES);
+  if (!denied) {
+    return "check that data_dir exists, is writable and not used by another liveorigin process";
+  }
+  const std::string ids = std::to_string(::geteuid()) + ":" + std::to_string(::getegid());
+  return "data_dir " + data_dir.string() + " is not writable by uid:gid " + ids +
+         ", which liveorigin runs as: give it that owner (chown -R " + ids +
+         " on it, or on the host directory bind-mounted there)";
+}
+
+std::string LimitText(uint64_t v) { return v == UINT64_MAX ? "unlimited" : std::to_string(v); }
 
 }  // namespace
 
@@ -166,13 +185,40 @@ void OriginServer::Impl::Shutdown() {
 int OriginServer::Start() {
   Impl& s = *impl_;
   const config::ServerConfig& cfg = s.snapshot->server;
-  auto opened =
-      storage::RocksDbSegmentStore::Open({cfg.data_dir, cfg.sync_writes, cfg.limits.min_free_disk});
+  const DescriptorLimit nofile = RaiseDescriptorLimit();
+  if (!nofile.error.empty()) {
+    spdlog::warn("cannot raise the open-file soft limit to the hard limit: {}", nofile.error);
+  }
+  auto budget = PlanDescriptors(nofile.soft, cfg.limits.max_connections);
+  if (!budget.ok()) {
+    spdlog::critical("{}", budget.status().message());
+    return kExitStorageOrBind;
+  }
+  spdlog::info(
+      "open files: soft limit {} ({}), hard limit {}; {} reserved for storage ({}), reloads "
+      "({}), the admin port ({}) and the process ({}); main listener max_connections {}",
+      LimitText(nofile.soft),
+      nofile.soft == nofile.soft_before ? "unchanged"
+                                        : "raised from " + LimitText(nofile.soft_before),
+      LimitText(nofile.hard), kReservedDescriptors,
+      kStorageMaxOpenFiles + kStorageWorkingDescriptors, kReloadDescriptors, kAdminMaxConnections,
+      kProcessDescriptors, budget->max_connections);
+  if (budget->capped) {
+    spdlog::warn(
+        "limits.max_connections ({}) plus {} reserved descriptors exceeds the open-file limit "
+        "({}): serving at most {} connections; raise the limit (docker run --ulimit "
+        "nofile=65536:65536, systemd LimitNOFILE=65536) or lower limits.max_connections",
+        cfg.limits.max_connections, kReservedDescriptors, budget->limit, budget->max_connections);
+  }
+  storage::RocksDbOptions store_options;
+  store_options.path = cfg.data_dir;
+  store_options.sync_writes = cfg.sync_writes;
+  store_options.min_free_bytes = cfg.limits.min_free_disk;
+  store_options.max_open_files = static_cast<int>(kStorageMaxOpenFiles);
+  auto opened = storage::RocksDbSegmentStore::Open(store_options);
   if (!opened.ok()) {
-    spdlog::critical(
-        "{}; check that data_dir exists, is writable and not used by another "
-        "liveorigin process",
-        opened.status().message());
+    spdlog::critical("{}; {}", opened.status().message(),
+                     StoreOpenHint(opened.status(), cfg.data_dir));
     return kExitStorageOrBind;
   }
   s.store = std::move(opened).value();
@@ -211,7 +257,8 @@ int OriginServer::Start() {
   main_opts.name = "main";
   main_opts.max_header_size = cfg.limits.max_header_size;
   main_opts.idle_timeout = cfg.limits.idle_timeout;
-  main_opts.max_connections = cfg.limits.max_connections;
+  main_opts.max_connections = budget->max_connections;
+  main_opts.reserved_descriptors = kReservedDescriptors;
   main_opts.max_discard_bytes = http::ListenerOptions::DiscardLimit(cfg.limits.max_object_size);
   auto main_listener = http::HttpListener::Start(*s.ioc, cfg.listen, s.origin, main_opts);
   if (!main_listener.ok()) {
@@ -223,7 +270,8 @@ int OriginServer::Start() {
   http::ListenerOptions admin_opts;
   admin_opts.name = "admin";
   admin_opts.idle_timeout = cfg.limits.idle_timeout;
-  admin_opts.max_connections = cfg.limits.admin_max_connections;
+  admin_opts.max_connections = kAdminMaxConnections;
+  admin_opts.reserved_descriptors = kReservedBelowAdmin;
   auto admin_listener = http::HttpListener::Start(*s.ioc, cfg.admin_listen, s.admin, admin_opts);
   if (!admin_listener.ok()) {
     spdlog::critical("{}; change 'admin_listen' in {} or stop the process using the port",
@@ -267,6 +315,18 @@ int OriginServer::Start() {
                s.cache->capacity());
     m.SetStorageHealthy(s.store->Health().ok());
     m.SetConnections(s.main_listener->state().open_connections.load());
+    for (const auto& listener : {s.main_listener, s.admin_listener}) {
+      const http::ListenerState& ls = listener->state();
+      metrics::ListenerCounts c;
+      c.refused_max_connections = ls.refused_max_connections.load();
+      c.refused_descriptor_reserve = ls.refused_descriptor_reserve.load();
+      c.accept_emfile = ls.accept_emfile.load();
+      c.accept_enfile = ls.accept_enfile.load();
+      c.accept_enomem = ls.accept_enomem.load();
+      c.accept_other = ls.accept_other.load();
+      m.SetListenerCounts(listener == s.main_listener ? "main" : "admin", c);
+    }
+    m.SetDescriptors(CountOpenDescriptors(), CurrentDescriptorLimit(), kReservedDescriptors);
   });
 
   {

@@ -114,6 +114,7 @@ Result<std::unique_ptr<RocksDbSegmentStore>> RocksDbSegmentStore::Open(
   db_options.create_missing_column_families = true;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  db_options.max_open_files = options.max_open_files;
 
   rocksdb::ColumnFamilyOptions meta_options;
   meta_options.OptimizeForPointLookup(64);

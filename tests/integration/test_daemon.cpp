@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -186,6 +187,10 @@ bool TestDaemon::Start() {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     ::dup2(fd, 2);
     ::dup2(fd, 1);
+    if (nofile_) {
+      const rlimit rl{static_cast<rlim_t>(nofile_->first), static_cast<rlim_t>(nofile_->second)};
+      if (::setrlimit(RLIMIT_NOFILE, &rl) != 0) ::_exit(126);
+    }
     const std::string config = (dir_ / "origin.yaml").string();
     ::execl(LIVEORIGIN_BINARY, LIVEORIGIN_BINARY, "--config", config.c_str(),
             static_cast<char*>(nullptr));
@@ -204,6 +209,7 @@ bool TestDaemon::Start() {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      start_exit_status_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
       std::cerr << "daemon exited during start-up:\n" << Log() << std::endl;
       return false;
     }

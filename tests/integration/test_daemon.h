@@ -67,6 +67,10 @@ class TestDaemon {
   ~TestDaemon();
 
   void WriteEvent(const std::string& id, const std::string& yaml);
+  // Starts the daemon with this RLIMIT_NOFILE (set in the child before exec).
+  void SetDescriptorLimit(uint64_t soft, uint64_t hard) { nofile_ = {soft, hard}; }
+  // Exit status of a daemon that exited during Start() (-1: none, or killed).
+  int start_exit_status() const { return start_exit_status_; }
   // Starts and waits until both listeners report their ports. False on failure
   // (the log is printed).
   bool Start();
@@ -100,6 +104,8 @@ class TestDaemon {
   std::filesystem::path dir_;
   pid_t pid_ = -1;
   uint16_t port_ = 0, admin_port_ = 0;
+  std::optional<std::pair<uint64_t, uint64_t>> nofile_;
+  int start_exit_status_ = -1;
 };
 
 // "Basic base64(user:pass)"

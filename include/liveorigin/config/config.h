@@ -43,7 +43,6 @@ struct Limits {
   // SIGTERM: how long in-flight requests (uploads take up to a segment
   // duration) may take to finish before the process exits anyway.
   milliseconds drain_timeout{10000};
-  uint32_t admin_max_connections = 256;  // concurrent connections on the admin listener
   // PUTs are refused with 507 while data_dir's filesystem has less free space
   // than this (plus the object): the store never runs into a full disk. 0 = off.
   uint64_t min_free_disk = 256ull << 20;  // 256MiB

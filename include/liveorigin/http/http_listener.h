@@ -31,6 +31,12 @@ struct ListenerOptions {
   // Keep-alive idle time, and the longest gap between body bytes.
   Millis idle_timeout = config::Limits{}.idle_timeout;
   uint32_t max_connections = config::Limits{}.max_connections;  // excess: 503 and close
+  // Connections are kept only on descriptor numbers below the soft
+  // RLIMIT_NOFILE minus this many (read at every accept, so a limit lowered
+  // at run time counts), leaving that many descriptors to the rest of the
+  // process: storage, reloads, the admin port. A connection beyond is answered
+  // 503 and closed at once. 0: no reserve.
+  uint32_t reserved_descriptors = 0;
   // A refused body is read and dropped to keep the connection; beyond this
   // many bytes the connection is closed instead: four maximal objects, and at
   // least 256 MiB.
@@ -46,6 +52,13 @@ struct ListenerState {
   std::atomic<uint64_t> open_connections{0};
   std::atomic<uint64_t> active_requests{0};
   std::atomic<bool> draining{false};
+  // Totals since start, for /metrics.
+  std::atomic<uint64_t> refused_max_connections{0};     // over max_connections
+  std::atomic<uint64_t> refused_descriptor_reserve{0};  // inside reserved_descriptors
+  std::atomic<uint64_t> accept_emfile{0};  // process out of descriptors (accepting pauses)
+  std::atomic<uint64_t> accept_enfile{0};  // system out of descriptors (accepting pauses)
+  std::atomic<uint64_t> accept_enomem{0};  // kernel out of memory/buffers (accepting pauses)
+  std::atomic<uint64_t> accept_other{0};   // any other accept() failure (retried at once)
 };
 
 class HttpListener {

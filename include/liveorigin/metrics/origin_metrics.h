@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -27,6 +28,16 @@ struct OperatorGauge {
   std::string event;
   std::vector<std::pair<std::string, bool>> pipelines;  // configured pipeline, disabled
   uint64_t forced_selections = 0;
+};
+
+// Connection-level totals of one listener since start, read at every scrape.
+struct ListenerCounts {
+  uint64_t refused_max_connections = 0;
+  uint64_t refused_descriptor_reserve = 0;
+  uint64_t accept_emfile = 0;
+  uint64_t accept_enfile = 0;
+  uint64_t accept_enomem = 0;
+  uint64_t accept_other = 0;
 };
 
 class OriginMetrics {
@@ -66,6 +77,13 @@ class OriginMetrics {
   // Also makes liveorigin_operator_actions_total{event,action} exist (at 0)
   // for every event passed, before any action.
   void SetOperatorGauges(const std::vector<OperatorGauge>& gauges);
+  // `listener` is "main" or "admin" (both exported at 0 from the start).
+  // Totals must not decrease between calls.
+  void SetListenerCounts(std::string_view listener, const ListenerCounts& counts);
+  // Descriptors open now (nullopt: not countable at this moment; the gauge
+  // keeps its last value), the soft RLIMIT_NOFILE and the reserve kept from
+  // main-listener connections.
+  void SetDescriptors(std::optional<uint64_t> open, uint64_t soft_limit, uint64_t reserved);
 
   int64_t held_now() const;
 

@@ -21,6 +21,10 @@ struct RocksDbOptions {
   // less free space than this plus the value: RocksDB (as packaged) aborts on
   // an out-of-space error inside its log writer, so it must never meet one.
   uint64_t min_free_bytes = 256ull << 20;
+  // Table and blob files RocksDB keeps open at once (its table cache); files
+  // outside the set are reopened when read. Bounds the descriptors storage
+  // holds, so the server can reserve them. -1: every file stays open.
+  int max_open_files = 256;
 };
 
 class RocksDbSegmentStore final : public SegmentStore {
