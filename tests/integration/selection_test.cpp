@@ -168,5 +168,121 @@ TEST_F(SelectionTest, AllDefectiveServesTheLeastBadAndSaysSoThenSurvivesKill9) {
   EXPECT_EQ(fixed->Header("X-Live-Defects"), "");
 }
 
+TEST_F(SelectionTest, ManifestsComeFromTheMostPreferredHealthyPipeline) {
+  // SPEC §5.1: non-segment objects from the most preferred pipeline that is
+  // healthy (PUT a segment within 2·d = 2 s) and has the object, else from any
+  // pipeline that has it.
+  ASSERT_EQ(daemon_->Put("/sel/manifest.mpd", "from a", A())->status, 201);
+  ASSERT_EQ(daemon_->Put("/sel/manifest.mpd", "from b", B())->status, 201);
+  auto manifest = [&] { return daemon_->Get("/sel/manifest.mpd"); };
+  auto delivers = [&](const std::string& rendition, const Headers& who) {
+    const uint64_t edge = LiveEdgeNumber(1s);
+    const auto put = daemon_->Put(Url(rendition, edge), Segment(edge), who);
+    return put && (put->status == 201 || put->status == 204);
+  };
+  // Both deliver: the preferred a is healthy.
+  ASSERT_TRUE(delivers("ha", A()) && delivers("hb", B()));
+  auto from_a = manifest();
+  EXPECT_EQ(from_a->body, "from a");
+  EXPECT_EQ(from_a->Header("X-Live-Pipeline"), "a");
+  // Only b goes on delivering: once a has stalled, b's manifest is served.
+  EXPECT_TRUE(WaitUntil([&] { return delivers("hb", B()) && manifest()->body == "from b"; }))
+      << daemon_->Admin("/admin/events/sel")->body;
+  EXPECT_EQ(manifest()->Header("X-Live-Pipeline"), "b");
+  const json view = json::parse(daemon_->Admin("/admin/events/sel/objects/manifest.mpd")->body);
+  EXPECT_EQ(view["selected"], "b") << view.dump(2);
+  EXPECT_EQ(json::parse(daemon_->Admin("/admin/events/sel")->body)["pipelines"][0]["state"],
+            "stalled");
+
+  // Nobody delivers: both stall, and the most preferred pipeline that has it serves.
+  EXPECT_TRUE(WaitUntil([&] {
+    const json st = json::parse(daemon_->Admin("/admin/events/sel")->body);
+    return st["pipelines"][0]["state"] == "stalled" && st["pipelines"][1]["state"] == "stalled";
+  }));
+  EXPECT_EQ(manifest()->body, "from a");
+}
+
+TEST(InspectionTest, ShortDurationAllowsOneSampleAndNeverTagsTheLastSegment) {
+  // The fixture lasts 1 s in 25 samples of 40 ms. Event "near" has d = 1020 ms
+  // (short by less than one sample: clean), "far" d = 1050 ms (short by more:
+  // short-duration), "end" d = 1 s with half the samples cut: short-duration,
+  // unless the segment carries the lmsg brand (the last one of a stream).
+  TestDaemon daemon("inspection");
+  for (const auto& [id, d] : {std::pair{"near", "1020ms"}, {"far", "1050ms"}, {"end", "1s"}}) {
+    daemon.WriteEvent(id,
+                      std::string("id: ") + id + "\nsegment_duration: " + d +
+                          "\ndvr_window: 60s\nmedia_template: \"$RepresentationID$/$Number$.m4s\"\n"
+                          "init_template: \"$RepresentationID$/init.mp4\"\n"
+                          "pipelines: [{id: a}]\npreferred_grace: 0ms\n");
+  }
+  ASSERT_TRUE(daemon.Start());
+  const std::string seg = Fixture("dash_video_1.m4s");
+  std::string last = CutSamples(seg);
+  last.replace(FindBox(last, {"styp"}) + 20, 4, "lmsg");  // the second compatible brand
+  auto put = [&](const std::string& id, const std::string& rendition, std::chrono::milliseconds d,
+                 const std::string& body) {
+    EXPECT_EQ(daemon.Put("/" + id + "/" + rendition + "/init.mp4", Fixture("dash_video_init.mp4"))
+                  ->status,
+              201);
+    const std::string path = rendition + "/" + std::to_string(LiveEdgeNumber(d)) + ".m4s";
+    auto r = daemon.Put("/" + id + "/" + path, body);
+    EXPECT_EQ(r->status, 201);
+    const json view = json::parse(daemon.Admin("/admin/events/" + id + "/objects/" + path)->body);
+    EXPECT_EQ(view["candidates"][0]["inspection"]["inspected"], true) << view.dump(2);
+    return std::pair{r->Header("X-Live-Defects"), view["candidates"][0]};
+  };
+  EXPECT_EQ(put("near", "v", 1020ms, seg).first, "") << "20 ms short, samples are 40 ms";
+  EXPECT_EQ(put("far", "v", 1050ms, seg).first, "short-duration") << "50 ms short";
+  EXPECT_EQ(put("end", "cut", 1s, CutSamples(seg)).first, "short-duration");
+  const auto [defects, candidate] = put("end", "last", 1s, last);
+  EXPECT_EQ(defects, "") << "lmsg: recorded, not a defect";
+  EXPECT_EQ(candidate["inspection"]["last_segment"], true) << candidate.dump(2);
+}
+
+TEST(CollapseTest, ConcurrentGetsShareOneStorageRead) {
+  // SPEC §5.4. Three large objects are stored, the daemon restarts (nothing is
+  // cached), then 16 clients GET each object at the same moment: the hot cache
+  // reports one miss (one storage read) per object; every other GET is a hit
+  // or joined the read in progress.
+  TestDaemon daemon("collapse", "threads: 4\ncache_size: 64MiB\n");
+  daemon.WriteEvent("c",
+                    "id: c\nsegment_duration: 2s\nmedia_template: \"v/$Number$.m4s\"\n"
+                    "pipelines: [{id: a}]\n");
+  ASSERT_TRUE(daemon.Start());
+  constexpr int kObjects = 3, kClients = 16;
+  const size_t size = 12 << 20;  // within a quarter of the cache: it is cached once read
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kObjects; ++i) {
+    bodies.push_back(RandomBytes(size, 100 + i));
+    ASSERT_EQ(daemon.Put("/c/o" + std::to_string(i) + ".mpd", bodies.back())->status, 201);
+  }
+  ASSERT_EQ(daemon.Stop(), 0);
+  ASSERT_TRUE(daemon.Start());
+  const std::string lookups = "liveorigin_cache_lookups_total{result=\"";
+  const double misses0 = daemon.Metric(lookups + "miss\"}").value_or(0);
+  for (int i = 0; i < kObjects; ++i) {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int k = 0; k < kClients; ++k) {
+      clients.push_back(std::make_unique<HttpClient>("127.0.0.1", daemon.port()));
+      ASSERT_TRUE(clients.back()->Connect());
+    }
+    // Only the first bytes travel back; the whole object is read either way.
+    const std::string get =
+        "GET /c/o" + std::to_string(i) + ".mpd HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n";
+    for (auto& c : clients) ASSERT_TRUE(c->SendRaw(get));
+    for (auto& c : clients) {
+      auto r = c->ReadResponse();
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 206);
+      EXPECT_EQ(r->body, bodies[i].substr(0, 100));
+    }
+  }
+  EXPECT_EQ(daemon.Metric(lookups + "miss\"}").value_or(0) - misses0, kObjects)
+      << "one storage read per object";
+  EXPECT_EQ(daemon.Metric(lookups + "hit\"}").value_or(0) +
+                daemon.Metric(lookups + "collapsed\"}").value_or(0),
+            kObjects * (kClients - 1));
+}
+
 }  // namespace
 }  // namespace liveorigin::testing
