@@ -139,7 +139,7 @@ for ((cycle = 1; cycle <= cycles; cycle++)); do
   "${client[@]}" load --port "$port" --dir "$work" --root "$root" --cycle "$cycle" \
     --stop-file "$work/stop" --running-file "$work/running" >"$work/load-$cycle.out" 2>&1 &
   load_pid=$!
-  for _ in $(seq 200); do [[ -f "$work/running" ]] && break; sleep 0.01; done
+  for _ in $(seq 6000); do [[ -f "$work/running" ]] && break; sleep 0.01; done
   delay_ms=$((200 + RANDOM % 1301))
   sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
   kill -9 "$daemon_pid"

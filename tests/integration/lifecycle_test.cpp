@@ -61,8 +61,9 @@ TEST(LifecycleTest, SigtermFinishesInFlightRequestsThenExitsZero) {
 
   daemon->Signal(SIGTERM);
   ASSERT_TRUE(daemon->WaitForLog("draining")) << daemon->LogSinceStart();
-  EXPECT_FALSE(HttpClient("127.0.0.1", daemon->port()).Request("GET", "/drain/x.mpd"))
-      << "no new connections once draining";
+  EXPECT_TRUE(WaitUntil([&] {
+    return !HttpClient("127.0.0.1", daemon->port()).Request("GET", "/drain/x.mpd");
+  })) << "no new requests once draining";
 
   // The rest of the body arrives after the signal: the upload still completes.
   ASSERT_TRUE(upload.SendRaw("4e20\r\n" + body.substr(10000) + "\r\n0\r\n\r\n"));
@@ -122,8 +123,7 @@ TEST(LifecycleTest, RetentionDeletesOldSegmentsManifestsAndRetiredEventsFromTheS
       << "a retired event's segments, init and manifest are deleted";
   // And a restart restores exactly that.
   ASSERT_TRUE(daemon->Start());
-  EXPECT_NE(daemon->LogSinceStart().find("(1 candidates restored"), std::string::npos)
-      << daemon->LogSinceStart();
+  EXPECT_TRUE(daemon->WaitForLog("(1 candidates restored")) << daemon->LogSinceStart();
 }
 
 TEST(LifecycleTest, DiskUseStaysBoundedByTheDvrWindow) {

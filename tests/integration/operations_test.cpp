@@ -184,12 +184,14 @@ TEST_F(OperationsTest, InvalidFileRefusesTheWholeReloadAndIsCounted) {
   const std::string errors_metric = R"(liveorigin_config_reloads_total{result="error"})";
   const double errors_before = daemon_->Metric(errors_metric).value_or(-1);
   ASSERT_GE(errors_before, 0) << "the series exists from the start";
-  // Two valid changes (a new event, a new token) and one invalid file, together.
+  // One invalid file and two valid changes (a new event, a new token). The
+  // invalid one is written first, so the events_dir poller never sees the
+  // valid ones alone.
+  daemon_->WriteEvent("broken", "id: broken\nsegment_duraton: 2s\n");
   daemon_->WriteEvent("fourth",
                       "id: fourth\nsegment_duration: 2s\n"
                       "media_template: \"$Number$.m4s\"\npipelines: [{id: p}]\n");
   daemon_->WriteEvent("ops", WithToken(kEvent, "tq"));
-  daemon_->WriteEvent("broken", "id: broken\nsegment_duraton: 2s\n");
   auto bad = daemon_->Admin("/admin/reload", "POST");
   ASSERT_EQ(bad->status, 422);
   const json errors = json::parse(bad->body);
