@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages liveorigin needs to build, test and run.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only
 # when something is missing.
-#   scripts/setup-deps.sh          build + test dependencies
+#   scripts/setup-deps.sh          build + test dependencies, including clang and
+#                                  its libFuzzer runtime (scripts/test.sh all fuzzes)
 #   scripts/setup-deps.sh --bench  also wrk and nginx for scripts/bench.sh
 set -euo pipefail
 
@@ -18,13 +19,11 @@ packages=(
   prometheus-cpp-dev                        # /metrics
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests
-  python3                                   # crash-test load client
+  python3                                   # crash-test load client, mutation check
+  clang libclang-rt-14-dev                  # libFuzzer targets (scripts/fuzz.sh)
 )
 if [[ "${1:-}" == "--bench" ]]; then
   packages+=(wrk nginx-light libbenchmark-dev bc iproute2)
-fi
-if [[ "${1:-}" == "--fuzz" ]]; then
-  packages+=(clang libclang-rt-14-dev)
 fi
 
 missing=()
