@@ -176,7 +176,8 @@ for f in "${mutations[@]}"; do
   tag="[$(printf '%2d/%d' "$index" "$total")] $name ($spec)"
   if [[ "$check" != ok ]]; then
     stale=$((stale + 1))
-    line="STALE     $tag: '@@ find' text occurs ${check#stale } time(s) in $file, not once${check#ok}"
+    line="STALE     $tag: its '@@ find' text occurs ${check#stale } time(s) in $file, not once;"
+    line+=" update the mutation to the current code"
     echo "$line" >&2
     results+=("$line")
     continue

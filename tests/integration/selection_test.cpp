@@ -134,6 +134,18 @@ TEST_F(SelectionTest, AllDefectiveServesTheLeastBadAndSaysSoThenSurvivesKill9) {
   EXPECT_EQ(both->Header("X-Live-Pipeline"), "b");
   EXPECT_EQ(both->Header("X-Live-Defects"), "slate");
   EXPECT_EQ(both->Header("Cache-Control"), "public, max-age=1") << "defective: one d";
+  // The operator's view says why: every candidate is defective, b's is the least bad.
+  const json view = Candidates("both");
+  EXPECT_EQ(view["selected"], "b");
+  EXPECT_NE(view["reason"].get<std::string>().find("every candidate is defective"),
+            std::string::npos)
+      << view.dump(2);
+  for (const auto& c : view["candidates"]) {
+    EXPECT_EQ(c["rank"]["defective"], true) << c.dump(2);
+  }
+  EXPECT_LT(view["candidates"][1]["rank"]["worst_severity"].get<int>(),
+            view["candidates"][0]["rank"]["worst_severity"].get<int>())
+      << "slate is milder than corrupt";
   auto clean = daemon_->Get(Url("clean", n_));
   EXPECT_EQ(clean->Header("X-Live-Pipeline"), "a");
 
