@@ -10,13 +10,16 @@ Subcommands:
               until --stop-file exists
   verify      every acknowledged object is served byte-identical and complete,
               every observed sticky selection still serves the same
-              pipeline+ETag; prints one "key=value ..." line
+              pipeline+ETag; prints one "key=value ..." line, where
+              sticky_contested counts the selections a more preferred
+              pipeline's candidate would have replaced without stickiness
 
 Event "crash" (written by crash-test.sh): epoch-anchored, start_number 0,
 d = 1 s, so segment n is available at (n+1) s and now_ms/1000 - 1 is the live
 edge. Pipelines "a" (preferred) and "b". Each (pipeline, path) is PUT by one
 thread: segments, init segments and captions once (plus an occasional
-identical retry, which must be 204) — never again in a later cycle; manifests
+identical retry, which must be 204) — never again in a later cycle; "a" PUTs
+every other shared segment late (LATE_MS), after "b" was served; manifests
 are rewritten continuously, and must never go back to bytes older than the
 last acknowledged ones.
 
@@ -48,6 +51,11 @@ WRITERS_PER_PIPELINE = 3
 MANIFESTS_PER_WRITER = 4
 READERS = 6
 AHEAD = 3  # PUT the live edge and up to this many segments ahead
+# Pipeline "a" (preferred) PUTs every other shared segment this long after its
+# availability time: after preferred_grace (500 ms in crash-test.sh), so
+# readers are served b's candidate first and only stickiness keeps it (a
+# "contested" selection: it would change if the sticky record were lost).
+LATE_MS = 800
 
 
 def now_ms():
@@ -260,14 +268,15 @@ class Writer(threading.Thread):
             if (name, None) not in self.attempted:
                 return name, None, "%s/init.mp4" % name, shared
         edge = live_edge()
-        for number in range(edge, edge + AHEAD + 1):
+        for number in range(edge - 2, edge + AHEAD + 1):
             for name, shared in self.renditions:
                 if (name, number) in self.attempted:
                     continue
-                # The preferred pipeline is late for every other shared segment,
-                # so readers see "b" served and stuck before "a" arrives.
-                if self.pipeline == "a" and shared and number % 2 == 0 and number > edge - 1:
-                    continue
+                if self.pipeline == "a" and shared and number % 2 == 0:
+                    if now_ms() < available_ms(number) + LATE_MS:
+                        continue  # late on purpose; see LATE_MS
+                elif number < edge:
+                    continue  # on time: from the live edge on
                 return name, number, "%s/%d.m4s" % (name, number), shared
         return None
 
@@ -426,7 +435,7 @@ class Verifier:
         self.args = args
         self.lock = threading.Lock()
         self.counts = {"checked": 0, "lost": 0, "partial": 0, "sticky_checked": 0,
-                       "sticky_changed": 0, "deferred": 0, "expired": 0}
+                       "sticky_contested": 0, "sticky_changed": 0, "deferred": 0, "expired": 0}
         self.problems = []
         self.local = threading.local()
         self.connection_failures = 0
@@ -436,7 +445,9 @@ class Verifier:
         attr = "admin" if admin else "main"
         c = getattr(self.local, attr, None)
         if c is None:
-            c = Client(self.args.admin_port if admin else self.args.port, timeout=10)
+            # Generous: a starved machine answers slowly, and only a daemon that
+            # stopped answering may fail the verification.
+            c = Client(self.args.admin_port if admin else self.args.port, timeout=60)
             setattr(self.local, attr, c)
         return c
 
@@ -520,9 +531,14 @@ class Verifier:
             for p in others:
                 self.check_metadata(path, p, by_pipeline[p], candidates)
 
-    def check_sticky(self, path, observations):
+    def check_sticky(self, path, observations, by_pipeline):
         self.bump("sticky_checked")
         first = observations[0]
+        # Contested: a more preferred pipeline has an acknowledged candidate too,
+        # so only the sticky record keeps serving `first` (after a restart, too).
+        preferred = PIPELINES[:PIPELINES.index(first[0])] if first[0] in PIPELINES else ()
+        if any(p in by_pipeline for p in preferred):
+            self.bump("sticky_contested")
         for o in observations[1:]:
             if o[:2] != first[:2]:
                 self.fail("sticky_changed", "%s: served %s/%s, later %s/%s before any crash"
@@ -605,7 +621,7 @@ def cmd_verify(args):
             v.bump("deferred")
         jobs.append(lambda p=path, b=by_pipeline, s=servable: v.check_path(p, b, s))
     for path, observations in sticky.items():
-        jobs.append(lambda p=path, o=observations: v.check_sticky(p, o))
+        jobs.append(lambda p=path, o=observations: v.check_sticky(p, o, acked.get(p, {})))
     v.run_parallel(jobs)
 
     with open(verified_file, "a") as f:
@@ -618,10 +634,10 @@ def cmd_verify(args):
         print("  the daemon stopped answering during verification", file=sys.stderr)
     c = v.counts
     print("verify acknowledged=%d checked=%d deferred=%d expired=%d lost=%d partial=%d "
-          "sticky_checked=%d sticky_changed=%d unreachable=%d"
+          "sticky_checked=%d sticky_contested=%d sticky_changed=%d unreachable=%d"
           % (sum(len(b) for b in acked.values()), c["checked"], c["deferred"], c["expired"],
-             c["lost"], c["partial"], c["sticky_checked"], c["sticky_changed"],
-             int(v.unreachable)))
+             c["lost"], c["partial"], c["sticky_checked"], c["sticky_contested"],
+             c["sticky_changed"], int(v.unreachable)))
     return 1 if c["lost"] or c["partial"] or c["sticky_changed"] or v.unreachable else 0
 
 

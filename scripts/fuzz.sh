@@ -6,8 +6,8 @@
 # Configures a clang build in build/fuzz (LIVEORIGIN_FUZZ=ON, no tests), builds
 # NAME_fuzz, and fuzzes it for SECONDS over a copy of tests/fuzz/corpus/NAME in a
 # temporary directory, so the committed corpus is never written to. Prints the
-# executions and any crash file; exits non-zero when a target crashed.
-# Without clang++ it says so and exits 0.
+# executions and any crash file; exits non-zero when a target crashed, and
+# when clang++ is missing (scripts/setup-deps.sh installs it).
 set -euo pipefail
 
 usage() { echo "usage: $0 NAME|all SECONDS" >&2; exit 2; }
@@ -17,8 +17,9 @@ DURATION="$2"
 [[ "$DURATION" =~ ^[0-9]+$ ]] || usage
 
 if ! command -v clang++ >/dev/null 2>&1; then
-  echo "clang++ is not installed; skipping fuzzing"
-  exit 0
+  echo "fuzz.sh: clang++ is not installed; scripts/setup-deps.sh installs clang and" \
+    "libclang-rt-14-dev" >&2
+  exit 1
 fi
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

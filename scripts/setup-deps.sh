@@ -2,12 +2,13 @@
 # Installs the Debian 12 packages liveorigin needs to build, test and run.
 # Idempotent and quiet when everything is present. Needs root (or sudo) only
 # when something is missing.
-#   scripts/setup-deps.sh               build + test dependencies
+#   scripts/setup-deps.sh               build + test dependencies, including clang
+#                                       and its libFuzzer runtime (test.sh all fuzzes)
 #   scripts/setup-deps.sh --build-only  only what building the liveorigin binary
 #                                       needs (no ffmpeg, GoogleTest, python3,
 #                                       curl, git): the Docker build stage
 #   scripts/setup-deps.sh --bench       also wrk and nginx for scripts/bench.sh
-#   scripts/setup-deps.sh --fuzz        also clang for scripts/fuzz.sh
+#   scripts/setup-deps.sh --fuzz        accepted for compatibility (clang is a test dependency)
 set -euo pipefail
 
 build_packages=(
@@ -27,8 +28,9 @@ test_packages=(
   git
   libgtest-dev libgmock-dev                 # tests
   ffmpeg curl                               # media fixtures, integration tests
-  python3                                   # crash-test load client
+  python3                                   # crash-test load client, mutation check
   clang-format clang-tidy                   # scripts/lint.sh (CI)
+  clang libclang-rt-14-dev                  # libFuzzer targets (scripts/fuzz.sh)
 )
 
 build_only=0
@@ -37,7 +39,7 @@ for arg in "$@"; do
   case "$arg" in
     --build-only) build_only=1 ;;
     --bench) extra+=(wrk nginx-light libbenchmark-dev bc iproute2) ;;
-    --fuzz) extra+=(clang libclang-rt-14-dev) ;;
+    --fuzz) ;;  # clang is a test dependency now
     -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "setup-deps.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
   esac

@@ -5,7 +5,8 @@
 #   scripts/test.sh asan       the same under AddressSanitizer + UBSan
 #   scripts/test.sh tsan       the same under ThreadSanitizer
 #   scripts/test.sh all        static checks (scripts/lint.sh), release, then asan,
-#                              then a short fuzz run of every parser (what CI runs)
+#                              then a short fuzz run of every parser (what CI runs);
+#                              fails when clang++ is missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset="${1:-release}"
@@ -25,15 +26,17 @@ run_preset() {
 }
 
 if [[ "$preset" == "all" ]]; then
+  # Checked first: a CI run must not spend minutes before failing on this.
+  if ! command -v clang++ >/dev/null; then
+    echo "test.sh all: clang++ is missing, so the fuzz targets cannot run;" \
+      "scripts/setup-deps.sh installs clang and libclang-rt-14-dev" >&2
+    exit 1
+  fi
   ./scripts/lint.sh
   run_preset release
   run_preset asan
-  if command -v clang++ >/dev/null; then
-    echo "==> fuzz: ${FUZZ_SECONDS:-20} s per target"
-    ./scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"
-  else
-    echo "==> fuzz: skipped (clang++ not installed; scripts/setup-deps.sh --fuzz installs it)"
-  fi
+  echo "==> fuzz: ${FUZZ_SECONDS:-20} s per target"
+  ./scripts/fuzz.sh all "${FUZZ_SECONDS:-20}"
 else
   run_preset "$preset"
 fi

@@ -624,6 +624,13 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
   }
   if (!overload_.TryHold()) {
     metrics_.Shed(cfg->id);
+    uint64_t suppressed = 0;
+    if (LogLimiter::Shared().Allow(cfg->id + "|held_limit", &suppressed)) {
+      spdlog::warn(
+          "event {}: max_held_requests ({}) reached: GET {} answered 503{}", cfg->id,
+          options_.max_held_requests, request.target,
+          suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : std::string());
+    }
     Response r = Response::Error(503, "too_many_held_requests",
                                  "too many requests are waiting at the live edge");
     r.SetHeader("Cache-Control", "public, max-age=1");

@@ -99,6 +99,7 @@ void HttpSession::Run() {
 void HttpSession::StartRequest() {
   if (state_->draining.load()) return Close();
   reader_.Start();
+  head_deadline_set_ = false;
   sink_.reset();
   pending_.reset();
   // A big body left a big buffer behind: give it back between requests.
@@ -109,7 +110,13 @@ void HttpSession::StartRequest() {
 
 void HttpSession::DoRead() {
   const bool body = reader_.head_done();
-  stream_.expires_after(options_->idle_timeout);
+  // idle_timeout bounds a whole request head (a slowloris trickling one byte
+  // at a time is cut off), then each gap between body bytes (a packager
+  // trickles a segment over its whole duration).
+  if (body || !head_deadline_set_) {
+    stream_.expires_after(options_->idle_timeout);
+    head_deadline_set_ = !body;
+  }
   stream_.async_read_some(buffer_.prepare(body ? kBodyReadSize : kHeadReadSize),
                           beast::bind_front_handler(&HttpSession::OnRead, shared_from_this()));
 }

@@ -61,6 +61,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::optional<core::Response> pending_;  // refusal sent once its body is dropped
   bool in_request_ = false;
   bool closed_ = false;
+  bool head_deadline_set_ = false;  // the current request head's deadline is running
   std::chrono::steady_clock::time_point started_;
   std::string remote_;
 };

@@ -341,7 +341,7 @@ int OriginServer::Start() {
   spdlog::info("node {}", cfg.node_name);
   spdlog::info("data_dir {} ({} candidates restored{}), sync_writes {}", cfg.data_dir.string(),
                restored, skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
-               cfg.sync_writes);
+               s.store->sync_writes());
   for (const auto& e : s.snapshot->events) {
     spdlog::info("event {}: d={}ms, {} pipeline(s), media_template '{}' ({})", e.id,
                  e.segment_duration.count(), e.pipelines.size(), e.media_template.pattern(),
@@ -500,6 +500,8 @@ int OriginServer::Run() {
 
     std::vector<std::thread> pool;
     for (unsigned i = 1; i < threads; ++i) pool.emplace_back([&] { s.ioc->run(); });
+    spdlog::info("serving with {} worker thread(s){}", pool.size() + 1,
+                 configured ? "" : " (threads: 0 = one per core)");
     s.ioc->run();
     for (auto& t : pool) t.join();
   }  // signals and timers on the io_context go before it does

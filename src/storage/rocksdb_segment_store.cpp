@@ -292,6 +292,8 @@ Status RocksDbSegmentStore::Health() const {
   return last;
 }
 
+bool RocksDbSegmentStore::sync_writes() const { return impl_->write_options.sync; }
+
 Status RocksDbSegmentStore::SyncWal() {
   return FromRocks(impl_->db->FlushWAL(/*sync=*/true), "sync WAL");
 }

@@ -35,7 +35,7 @@ class HostileClientTest : public ::testing::Test {
     EXPECT_TRUE(c.Connect());
     EXPECT_TRUE(c.SendRaw(bytes));
     auto r = c.ReadResponse();
-    return {r, c.PeerClosed(1000ms)};
+    return {r, c.PeerClosed()};
   }
   void ExpectNothingStored(const std::string& path) {
     EXPECT_EQ(daemon_->Get("/h/" + path)->status, 404) << path << " must not be stored";
@@ -66,8 +66,8 @@ TEST_F(HostileClientTest, SmugglingShapesAreRefusedAndClose) {
 
 TEST_F(HostileClientTest, ObsFoldIsUnfoldedIntoOneHeaderNeverSplit) {
   // RFC 9112 5.2 lets a server replace obs-fold with a space instead of refusing
-  // it; what matters is that the continuation never becomes a header or request
-  // of its own.
+  // it; liveorigin unfolds. What matters is that the continuation never becomes
+  // a header or request of its own.
   Start();
   HttpClient c("127.0.0.1", daemon_->port());
   ASSERT_TRUE(c.Connect());
@@ -75,7 +75,6 @@ TEST_F(HostileClientTest, ObsFoldIsUnfoldedIntoOneHeaderNeverSplit) {
                         "X-Live-Defects: slate,\r\n corrupt\r\nContent-Length: 1\r\n\r\nx"));
   auto r = c.ReadResponse();
   ASSERT_TRUE(r);
-  if (r->status == 400) return;  // refusing is the other permitted answer
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(r->Header("X-Live-Defects"), "slate, corrupt");
   EXPECT_EQ(c.Request("GET", "/h/f.mpd")->status, 200) << "connection still in sync";
@@ -107,34 +106,32 @@ TEST_F(HostileClientTest, StalledUploadIsCutOffAndNeverVisible) {
   ASSERT_TRUE(c.SendRaw("PUT /h/stall.mpd HTTP/1.1\r\nHost: x\r\n" + auth_ +
                         "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"));
   // The body stops here; the server must drop the connection after idle_timeout.
-  EXPECT_TRUE(c.PeerClosed(3000ms));
+  EXPECT_TRUE(c.PeerClosed(kPatience));
   ExpectNothingStored("stall.mpd");
   // The socket is closed by the timer before the session logs the abort: poll.
-  bool logged = false;
-  for (int i = 0; i < 100 && !logged; ++i) {
-    logged = daemon_->Log().find("aborted after 5 bytes") != std::string::npos;
-    if (!logged) std::this_thread::sleep_for(10ms);
-  }
-  EXPECT_TRUE(logged) << daemon_->Log();
+  EXPECT_TRUE(daemon_->WaitForLog("aborted after 5 bytes")) << daemon_->Log();
   auto m = daemon_->Admin("/metrics");
   EXPECT_NE(m->body.find(R"(liveorigin_put_refused_total{event="h",reason="aborted"} 1)"),
             std::string::npos);
 }
 
 TEST_F(HostileClientTest, SlowlorisConnectionsDoNotStarveRealClientsAndAreReclaimed) {
-  Start("limits: {idle_timeout: 2s}\n");
+  // 2000 sockets on each side: more than Debian's default soft limit of 1024
+  // open files. The daemon inherits the raised limit.
   constexpr int kSlow = 2000;
+  ASSERT_GE(RaiseFileLimit(kSlow + 200), uint64_t{kSlow + 200})
+      << "the hard RLIMIT_NOFILE is too low for this test (raise it: ulimit -Hn)";
+  Start("limits: {idle_timeout: 2s}\n");
   std::vector<std::unique_ptr<HttpClient>> slow;
   for (int i = 0; i < kSlow; ++i) {
     slow.push_back(std::make_unique<HttpClient>("127.0.0.1", daemon_->port()));
     ASSERT_TRUE(slow.back()->Connect()) << i;
     ASSERT_TRUE(slow.back()->SendRaw("GET /h/x.mpd HTTP/1.1\r\nHost: x\r\nX-Slow: "));
   }
-  // A normal client keeps working while they trickle.
+  // A normal client keeps working while they trickle (each round sends a byte
+  // on 50 of them; no connection gets a byte from every round).
   HttpClient normal("127.0.0.1", daemon_->port());
-  const auto until = std::chrono::steady_clock::now() + 2500ms;
-  int rounds = 0;
-  while (std::chrono::steady_clock::now() < until) {
+  for (int rounds = 0; rounds < 10; ++rounds) {
     for (int i = 0; i < 50; ++i) slow[(rounds * 50 + i) % kSlow]->SendRaw("a");
     auto put = normal.Request("PUT", "/h/n" + std::to_string(rounds) + ".mpd",
                               {{"Authorization", BasicAuth("a", "ta")}}, "body");
@@ -143,15 +140,13 @@ TEST_F(HostileClientTest, SlowlorisConnectionsDoNotStarveRealClientsAndAreReclai
     auto get = normal.Request("GET", "/h/n" + std::to_string(rounds) + ".mpd");
     ASSERT_TRUE(get);
     EXPECT_EQ(get->body, "body");
-    ++rounds;
     std::this_thread::sleep_for(100ms);
   }
-  EXPECT_GT(rounds, 5);
   // idle_timeout bounds a request head: every trickling connection is reclaimed.
   EXPECT_TRUE(daemon_->WaitForAdmin("/metrics", "\nliveorigin_open_connections 1\n"))
       << "only the normal client is left";
   int closed = 0;
-  for (auto& s : slow) closed += s->PeerClosed(1000ms) ? 1 : 0;
+  for (auto& s : slow) closed += s->PeerClosed() ? 1 : 0;
   EXPECT_EQ(closed, kSlow);
 }
 

@@ -1,7 +1,9 @@
 // Live-edge behaviour of the real daemon with short segments (d = 200 ms):
-// holds, immediate answers, DVR expiry, retention and shedding.
+// holds, immediate answers, DVR expiry and shedding. Retention is in
+// lifecycle_test.cpp.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <thread>
 
 #include "test_daemon.h"
@@ -14,16 +16,22 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kD = 200ms;
 
-std::string EventYaml(const std::string& extra = "") {
+// hold.max_wait is long where a test needs requests to stay held while it
+// works (a busy machine may take seconds to open 200 connections); the
+// requests are then released by a PUT, never by the clock.
+std::string EventYaml(const std::string& hold = "1s", const std::string& dvr = "2s") {
   return "id: fast\n"
          "segment_duration: 200ms\n"
-         "dvr_window: 2s\n"
+         "dvr_window: " +
+         dvr +
+         "\n"
          "media_template: \"$RepresentationID$/$Number$.m4s\"\n"
          "pipelines:\n  - {id: a}\n"
-         "hold: {max_wait: 1s}\n"
+         "hold: {max_wait: " +
+         hold +
+         "}\n"
          "preferred_grace: 0ms\n"
-         "ingest_ahead: 5\n" +
-         extra;
+         "ingest_ahead: 5\n";
 }
 
 std::string Seg(uint64_t n) { return "/fast/v/" + std::to_string(n) + ".m4s"; }
@@ -32,17 +40,19 @@ const std::vector<std::pair<std::string, std::string>> kA{{"X-Live-Pipeline", "a
 
 class LiveEdgeTest : public ::testing::Test {
  protected:
-  void StartDaemon(const std::string& server_extra = "") {
+  void StartDaemon(const std::string& event_yaml = EventYaml(),
+                   const std::string& server_extra = "") {
     daemon_ = std::make_unique<TestDaemon>(
         ::testing::UnitTest::GetInstance()->current_test_info()->name(), server_extra);
-    daemon_->WriteEvent("fast", EventYaml());
+    daemon_->WriteEvent("fast", event_yaml);
     ASSERT_TRUE(daemon_->Start());
   }
   std::unique_ptr<TestDaemon> daemon_;
 };
 
 TEST_F(LiveEdgeTest, OnePutReleasesTwoHundredHeldGets) {
-  StartDaemon();
+  RaiseFileLimit(1024);
+  StartDaemon(EventYaml("60s", "60s"));
   const uint64_t next = LiveEdgeNumber(kD) + 1;  // due within one d: held
   constexpr int kClients = 200;
   std::vector<std::unique_ptr<HttpClient>> clients;
@@ -54,20 +64,19 @@ TEST_F(LiveEdgeTest, OnePutReleasesTwoHundredHeldGets) {
   ASSERT_TRUE(daemon_->WaitForHeld(kClients)) << "all requests are held before the PUT";
   const std::string body = RandomBytes(64 * 1024, 7);
   auto put = daemon_->Put(Seg(next), body, kA);
-  const auto put_done = Clock::now();
   ASSERT_TRUE(put);
   ASSERT_EQ(put->status, 201);
-  Clock::duration slowest{};
+  // A 200 can only come from the PUT: the hold would end in a 404 (after 60 s).
+  // How fast they are released is measured by scripts/bench.sh, not asserted.
   for (auto& c : clients) {
     auto r = c->ReadResponse();
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 200);
     EXPECT_EQ(r->body, body);
     EXPECT_FALSE(r->Header("X-Live-Held-Ms").empty());
-    slowest = std::max(slowest, Clock::now() - put_done);
   }
-  // Generous bound for a loaded CI machine; scripts/bench.sh measures the real figure.
-  EXPECT_LT(slowest, 1s);
+  EXPECT_TRUE(daemon_->WaitForHeld(0));
+  EXPECT_EQ(daemon_->Metric(R"(liveorigin_held_requests_total{outcome="released"})"), kClients);
 }
 
 TEST_F(LiveEdgeTest, HoldTimesOutWith404MaxAge1) {
@@ -78,56 +87,55 @@ TEST_F(LiveEdgeTest, HoldTimesOutWith404MaxAge1) {
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 404);
   EXPECT_EQ(r->Header("Cache-Control"), "public, max-age=1");
-  EXPECT_GE(Clock::now() - start, 900ms) << "held for hold.max_wait";
+  EXPECT_GE(Clock::now() - start, 1s) << "held for hold.max_wait, never less";
+  EXPECT_GE(std::stoi(r->Header("X-Live-Held-Ms")), 1000);
+  EXPECT_EQ(daemon_->Metric(R"(liveorigin_held_requests_total{outcome="timeout"})"), 1);
 }
 
-TEST_F(LiveEdgeTest, FarFutureAndExpiredAnswerAtOnce) {
-  StartDaemon();
+TEST_F(LiveEdgeTest, FarFutureExpiredAndNeverDeliveredAnswerAtOnce) {
+  // d = 200 ms, DVR 10 s, hold 2 s.
+  StartDaemon(EventYaml("2s", "10s"));
   const uint64_t edge = LiveEdgeNumber(kD);
-  const auto start = Clock::now();
-  auto future = daemon_->Get(Seg(edge + 50));  // 10 s ahead
+  using std::chrono::system_clock;
+  const auto t0 = system_clock::now();
+  auto future = daemon_->Get(Seg(edge + 50));  // available 10.2 s after edge's time
+  const auto t1 = system_clock::now();
   ASSERT_TRUE(future);
   EXPECT_EQ(future->status, 404);
+  // max-age = seconds until it is available, rounded up, at the moment of the answer.
+  const auto available = system_clock::time_point(kD * static_cast<int64_t>(edge + 51));
+  auto ceil_seconds = [](system_clock::duration d) {
+    return static_cast<int>(std::ceil(std::chrono::duration<double>(d).count()));
+  };
   const int max_age =
       std::stoi(future->Header("Cache-Control").substr(std::string("public, max-age=").size()));
-  EXPECT_GE(max_age, 9);
-  EXPECT_LE(max_age, 11);
-  auto gone = daemon_->Get(Seg(edge - 50));  // 10 s behind, DVR is 2 s
+  EXPECT_GE(max_age, ceil_seconds(available - t1));
+  EXPECT_LE(max_age, ceil_seconds(available - t0));
+  auto gone = daemon_->Get(Seg(edge - 100));  // 20 s behind, DVR is 10 s
   ASSERT_TRUE(gone);
   EXPECT_EQ(gone->status, 410);
-  EXPECT_EQ(gone->Header("Cache-Control"), "public, max-age=2");
-  EXPECT_LT(Clock::now() - start, 500ms) << "neither waits";
-  auto never = daemon_->Get(Seg(edge - 7));  // 1.4 s ago, hold window 1 s: never delivered
+  EXPECT_EQ(gone->Header("Cache-Control"), "public, max-age=10");
+  auto never = daemon_->Get(Seg(edge - 20));  // due 4 s ago, hold window 2 s: never delivered
   ASSERT_TRUE(never);
   EXPECT_EQ(never->status, 404);
   EXPECT_EQ(never->Header("Cache-Control"), "public, max-age=1");
-  auto refused = daemon_->Put(Seg(edge + 50), "x", kA);
-  EXPECT_EQ(refused->status, 409);
-  EXPECT_EQ(daemon_->Put(Seg(edge - 50), "x", kA)->status, 409);
-}
-
-TEST_F(LiveEdgeTest, RetentionDeletesSegmentsThatLeftTheWindow) {
-  StartDaemon();
-  const uint64_t first = LiveEdgeNumber(kD);
-  for (uint64_t n = first; n < first + 3; ++n) {
-    ASSERT_EQ(daemon_->Put(Seg(n), RandomBytes(1000, static_cast<uint32_t>(n)), kA)->status, 201);
-  }
-  auto before = daemon_->Admin("/admin/events/fast");
-  ASSERT_TRUE(before);
-  EXPECT_NE(before->body.find("\"segments\": 3"), std::string::npos) << before->body;
-  // DVR window 2 s plus one segment of grace; retention runs every second.
-  EXPECT_TRUE(daemon_->WaitForAdmin("/admin/events/fast", "\"segments\": 0", 15s))
-      << daemon_->Admin("/admin/events/fast")->body;
-  EXPECT_EQ(daemon_->Get(Seg(first))->status, 410);
-  // The keys are gone from the store, not just from memory: a restart restores nothing.
-  daemon_->Kill();
-  ASSERT_TRUE(daemon_->Start());
-  EXPECT_NE(daemon_->Log().find("(0 candidates restored)"), std::string::npos) << daemon_->Log();
+  // None of them waited: a held answer says how long it waited.
+  for (const auto* r : {&future, &gone, &never}) EXPECT_EQ((*r)->Header("X-Live-Held-Ms"), "");
+  EXPECT_EQ(daemon_->Metric(R"(liveorigin_held_requests_total{outcome="timeout"})").value_or(-1), 0)
+      << "no hold timed out (the series exists at 0 from the start)";
+  EXPECT_EQ(daemon_->Put(Seg(edge + 50), "x", kA)->status, 409);
+  EXPECT_EQ(daemon_->Put(Seg(edge - 100), "x", kA)->status, 409);
 }
 
 TEST_F(LiveEdgeTest, SheddingKeepsTheLiveEdgeServed) {
-  StartDaemon("limits: {max_inflight_requests: 4}\n");
-  const uint64_t edge = LiveEdgeNumber(kD);
+  // d = 2 s here: "the live edge" must still be the live edge while the test
+  // runs on a slow machine (shedding starts 3 segments behind it).
+  StartDaemon(
+      "id: fast\nsegment_duration: 2s\ndvr_window: 60s\n"
+      "media_template: \"$RepresentationID$/$Number$.m4s\"\npipelines: [{id: a}]\n"
+      "hold: {max_wait: 60s}\npreferred_grace: 0ms\ningest_ahead: 2\n",
+      "limits: {max_inflight_requests: 4}\n");
+  const uint64_t edge = LiveEdgeNumber(2s);
   ASSERT_EQ(daemon_->Put(Seg(edge - 6), "old", kA)->status, 201);
   ASSERT_EQ(daemon_->Put(Seg(edge), "edge", kA)->status, 201);
   // Raise in-flight GETs above the limit with requests held on the next segment.
@@ -147,9 +155,17 @@ TEST_F(LiveEdgeTest, SheddingKeepsTheLiveEdgeServed) {
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
   EXPECT_EQ(live->body, "edge");
-  for (auto& c : held) c->ReadResponse();  // drain: hold timeout
+  // The PUT of the next segment releases the held requests: the load is gone.
+  ASSERT_EQ(daemon_->Put(Seg(edge + 1), "next", kA)->status, 201);
+  for (auto& c : held) {
+    auto r = c->ReadResponse();
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+  }
   auto after = daemon_->Get(Seg(edge - 6));
-  EXPECT_NE(after->status, 503) << "no shedding once the load is gone";
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->status, 200) << "no shedding once the load is gone";
+  EXPECT_EQ(after->body, "old");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // headers, and keep doing so across a kill -9.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "fmp4_fixtures.h"
@@ -133,6 +134,18 @@ TEST_F(SelectionTest, AllDefectiveServesTheLeastBadAndSaysSoThenSurvivesKill9) {
   EXPECT_EQ(both->Header("X-Live-Pipeline"), "b");
   EXPECT_EQ(both->Header("X-Live-Defects"), "slate");
   EXPECT_EQ(both->Header("Cache-Control"), "public, max-age=1") << "defective: one d";
+  // The operator's view says why: every candidate is defective, b's is the least bad.
+  const json view = Candidates("both");
+  EXPECT_EQ(view["selected"], "b");
+  EXPECT_NE(view["reason"].get<std::string>().find("every candidate is defective"),
+            std::string::npos)
+      << view.dump(2);
+  for (const auto& c : view["candidates"]) {
+    EXPECT_EQ(c["rank"]["defective"], true) << c.dump(2);
+  }
+  EXPECT_LT(view["candidates"][1]["rank"]["worst_severity"].get<int>(),
+            view["candidates"][0]["rank"]["worst_severity"].get<int>())
+      << "slate is milder than corrupt";
   auto clean = daemon_->Get(Url("clean", n_));
   EXPECT_EQ(clean->Header("X-Live-Pipeline"), "a");
 
@@ -166,6 +179,172 @@ TEST_F(SelectionTest, AllDefectiveServesTheLeastBadAndSaysSoThenSurvivesKill9) {
   auto fixed = daemon_->Get(Url("both", n_));
   EXPECT_EQ(fixed->Header("X-Live-Pipeline"), "a");
   EXPECT_EQ(fixed->Header("X-Live-Defects"), "");
+}
+
+TEST_F(SelectionTest, ManifestsComeFromTheMostPreferredHealthyPipeline) {
+  // SPEC §5.1: non-segment objects from the most preferred pipeline that is
+  // healthy (PUT a segment within 2·d = 2 s) and has the object, else from any
+  // pipeline that has it.
+  ASSERT_EQ(daemon_->Put("/sel/manifest.mpd", "from a", A())->status, 201);
+  ASSERT_EQ(daemon_->Put("/sel/manifest.mpd", "from b", B())->status, 201);
+  auto manifest = [&] { return daemon_->Get("/sel/manifest.mpd"); };
+  auto delivers = [&](const std::string& rendition, const Headers& who) {
+    const uint64_t edge = LiveEdgeNumber(1s);
+    const auto put = daemon_->Put(Url(rendition, edge), Segment(edge), who);
+    return put && (put->status == 201 || put->status == 204);
+  };
+  // Both deliver: the preferred a is healthy.
+  std::optional<HttpResponse> served;
+  auto serves = [&](const std::string& body) {
+    served = manifest();
+    return served && served->body == body;
+  };
+  EXPECT_TRUE(
+      WaitUntil([&] { return delivers("ha", A()) && delivers("hb", B()) && serves("from a"); }));
+  EXPECT_EQ(served->Header("X-Live-Pipeline"), "a");
+  // Only b goes on delivering: once a has stalled, b's manifest is served.
+  EXPECT_TRUE(WaitUntil([&] { return delivers("hb", B()) && serves("from b"); }))
+      << daemon_->Admin("/admin/events/sel")->body;
+  EXPECT_EQ(served->Header("X-Live-Pipeline"), "b");
+  EXPECT_TRUE(WaitUntil([&] {
+    const json view = json::parse(daemon_->Admin("/admin/events/sel/objects/manifest.mpd")->body);
+    return delivers("hb", B()) && view["selected"] == "b";
+  })) << "the admin view shows the same choice";
+
+  // Nobody delivers: both stall, and the most preferred pipeline that has it serves.
+  EXPECT_TRUE(WaitUntil([&] {
+    const json st = json::parse(daemon_->Admin("/admin/events/sel")->body);
+    return st["pipelines"][0]["state"] == "stalled" && st["pipelines"][1]["state"] == "stalled";
+  }));
+  EXPECT_EQ(manifest()->body, "from a");
+}
+
+TEST(InspectionTest, ShortDurationAllowsOneSampleAndNeverTagsTheLastSegment) {
+  // The fixture lasts 1 s in 25 samples of 40 ms. Event "near" has d = 1020 ms
+  // (short by less than one sample: clean), "far" d = 1050 ms (short by more:
+  // short-duration), "end" d = 1 s with half the samples cut: short-duration,
+  // unless the segment carries the lmsg brand (the last one of a stream).
+  TestDaemon daemon("inspection");
+  for (const auto& [id, d] : {std::pair{"near", "1020ms"}, {"far", "1050ms"}, {"end", "1s"}}) {
+    daemon.WriteEvent(id,
+                      std::string("id: ") + id + "\nsegment_duration: " + d +
+                          "\ndvr_window: 60s\nmedia_template: \"$RepresentationID$/$Number$.m4s\"\n"
+                          "init_template: \"$RepresentationID$/init.mp4\"\n"
+                          "pipelines: [{id: a}]\npreferred_grace: 0ms\n");
+  }
+  ASSERT_TRUE(daemon.Start());
+  const std::string seg = Fixture("dash_video_1.m4s");
+  std::string last = CutSamples(seg);
+  last.replace(FindBox(last, {"styp"}) + 20, 4, "lmsg");  // the second compatible brand
+  auto put = [&](const std::string& id, const std::string& rendition, std::chrono::milliseconds d,
+                 const std::string& body) {
+    EXPECT_EQ(daemon.Put("/" + id + "/" + rendition + "/init.mp4", Fixture("dash_video_init.mp4"))
+                  ->status,
+              201);
+    const std::string path = rendition + "/" + std::to_string(LiveEdgeNumber(d)) + ".m4s";
+    auto r = daemon.Put("/" + id + "/" + path, body);
+    EXPECT_EQ(r->status, 201);
+    const json view = json::parse(daemon.Admin("/admin/events/" + id + "/objects/" + path)->body);
+    EXPECT_EQ(view["candidates"][0]["inspection"]["inspected"], true) << view.dump(2);
+    return std::pair{r->Header("X-Live-Defects"), view["candidates"][0]};
+  };
+  EXPECT_EQ(put("near", "v", 1020ms, seg).first, "") << "20 ms short, samples are 40 ms";
+  EXPECT_EQ(put("far", "v", 1050ms, seg).first, "short-duration") << "50 ms short";
+  EXPECT_EQ(put("end", "cut", 1s, CutSamples(seg)).first, "short-duration");
+  const auto [defects, candidate] = put("end", "last", 1s, last);
+  EXPECT_EQ(defects, "") << "lmsg: recorded, not a defect";
+  EXPECT_EQ(candidate["inspection"]["last_segment"], true) << candidate.dump(2);
+}
+
+TEST(CollapseTest, ConcurrentGetsShareOneStorageRead) {
+  // SPEC §5.4. Three large objects are stored, the daemon restarts (nothing is
+  // cached), then 16 clients GET each object at the same moment: the hot cache
+  // reports one miss (one storage read) per object; every other GET is a hit
+  // or joined the read in progress.
+  TestDaemon daemon("collapse", "threads: 4\ncache_size: 64MiB\n");
+  daemon.WriteEvent("c",
+                    "id: c\nsegment_duration: 2s\nmedia_template: \"v/$Number$.m4s\"\n"
+                    "pipelines: [{id: a}]\n");
+  ASSERT_TRUE(daemon.Start());
+  constexpr int kObjects = 3, kClients = 16;
+  const size_t size = 12 << 20;  // within a quarter of the cache: it is cached once read
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kObjects; ++i) {
+    bodies.push_back(RandomBytes(size, 100 + i));
+    ASSERT_EQ(daemon.Put("/c/o" + std::to_string(i) + ".mpd", bodies.back())->status, 201);
+  }
+  ASSERT_EQ(daemon.Stop(), 0);
+  ASSERT_TRUE(daemon.Start());
+  const std::string lookups = "liveorigin_cache_lookups_total{result=\"";
+  const double misses0 = daemon.Metric(lookups + "miss\"}").value_or(0);
+  for (int i = 0; i < kObjects; ++i) {
+    std::vector<std::unique_ptr<HttpClient>> clients;
+    for (int k = 0; k < kClients; ++k) {
+      clients.push_back(std::make_unique<HttpClient>("127.0.0.1", daemon.port()));
+      ASSERT_TRUE(clients.back()->Connect());
+    }
+    // Only the first bytes travel back; the whole object is read either way.
+    const std::string get =
+        "GET /c/o" + std::to_string(i) + ".mpd HTTP/1.1\r\nHost: x\r\nRange: bytes=0-99\r\n\r\n";
+    for (auto& c : clients) ASSERT_TRUE(c->SendRaw(get));
+    for (auto& c : clients) {
+      auto r = c->ReadResponse();
+      ASSERT_TRUE(r);
+      EXPECT_EQ(r->status, 206);
+      EXPECT_EQ(r->body, bodies[i].substr(0, 100));
+    }
+  }
+  EXPECT_EQ(daemon.Metric(lookups + "miss\"}").value_or(0) - misses0, kObjects)
+      << "one storage read per object";
+  EXPECT_EQ(daemon.Metric(lookups + "hit\"}").value_or(0) +
+                daemon.Metric(lookups + "collapsed\"}").value_or(0),
+            kObjects * (kClients - 1));
+}
+
+// SPEC §5.1: a clean answer is not given (with a long lifetime) before its
+// sticky record is durable.
+TEST(StickyDurabilityTest, CleanAnswerWaitsForItsStickyRecordToBeDurable) {
+  // Only b delivers segment n; the daemon then restarts unable to write
+  // (min_free_disk larger than any disk), so the sticky record of the choice
+  // it serves cannot be stored. Viewers and CDNs keep what they are given for
+  // its max-age: either that answer is short-lived (as for a defective choice,
+  // one d) or not a 200, or b stays the choice after a restart where the
+  // preferred a delivers its own clean copy.
+  const std::string event =
+      "id: sel\nsegment_duration: 1s\ndvr_window: 60s\n"
+      "media_template: \"$RepresentationID$/$Number$.m4s\"\n"
+      "pipelines: [{id: a}, {id: b}]\npreferred_grace: 0ms\ningest_ahead: 3\n";
+  TestDaemon normal("sticky-durable");
+  normal.WriteEvent("sel", event);
+  ASSERT_TRUE(normal.Start());
+  const uint64_t n = LiveEdgeNumber(1s);
+  const std::string url = "/sel/v/" + std::to_string(n) + ".m4s";
+  ASSERT_EQ(normal.Put(url, Segment(n), {{"X-Live-Pipeline", "b"}})->status, 201);
+  ASSERT_EQ(normal.Stop(), 0);
+
+  {
+    // Same directories, no space for any write.
+    std::ofstream(normal.dir() / "origin.yaml", std::ios::app)
+        << "limits: {min_free_disk: 1000TiB}\n";
+    ASSERT_TRUE(normal.Start());
+  }
+  auto first = normal.Get(url);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(normal.Stop(), 0);
+  std::string config = ReadFile(normal.dir() / "origin.yaml");
+  config.erase(config.find("limits: {min_free_disk: 1000TiB}\n"));
+  std::ofstream(normal.dir() / "origin.yaml") << config;
+  ASSERT_TRUE(normal.Start());
+  std::string other = Segment(n);
+  other.back() = static_cast<char>(other.back() ^ 1);  // a's own clean encode
+  ASSERT_EQ(normal.Put(url, other, {{"X-Live-Pipeline", "a"}})->status, 201);
+  auto later = normal.Get(url);
+  ASSERT_TRUE(later);
+  const bool short_lived = first->Header("Cache-Control") == "public, max-age=1";
+  EXPECT_TRUE(first->status != 200 || short_lived || later->body == first->body)
+      << "served " << first->status << " from " << first->Header("X-Live-Pipeline") << " with "
+      << first->Header("Cache-Control") << " while its sticky record could not be stored; after "
+      << "a restart the same URL serves " << later->Header("X-Live-Pipeline");
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,7 +12,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <random>
@@ -21,11 +24,30 @@
 
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/common/units.h"
+#include "liveorigin/storage/rocksdb_segment_store.h"
 
 namespace liveorigin::testing {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+std::chrono::milliseconds Scaled(std::chrono::milliseconds base) {
+  static const double scale = [] {
+    const char* s = ::getenv("LIVEORIGIN_TEST_TIME_SCALE");
+    const double v = s ? std::atof(s) : 1.0;
+    return v >= 1.0 ? v : 1.0;
+  }();
+  return std::chrono::milliseconds(static_cast<int64_t>(static_cast<double>(base.count()) * scale));
+}
+
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
+  while (true) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(10ms);
+  }
+}
 
 std::string HttpResponse::Header(const std::string& name) const {
   std::string lower;
@@ -80,17 +102,15 @@ bool HttpClient::ReadMore(std::chrono::steady_clock::time_point deadline) {
 }
 
 bool HttpClient::PeerClosed(std::chrono::milliseconds wait) {
-  const auto deadline = std::chrono::steady_clock::now() + wait;
   pollfd p{fd_, POLLIN, 0};
-  if (::poll(&p, 1, static_cast<int>(wait.count())) <= 0) return false;
+  if (::poll(&p, 1, static_cast<int>(Scaled(wait).count())) <= 0) return false;
   char c;
   const ssize_t n = ::recv(fd_, &c, 1, MSG_PEEK);
-  (void)deadline;
-  return n == 0;
+  return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
 std::optional<HttpResponse> HttpClient::ReadResponse(bool head, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   size_t end;
   while ((end = buffer_.find("\r\n\r\n")) == std::string::npos) {
     if (!ReadMore(deadline)) return std::nullopt;
@@ -157,13 +177,18 @@ TestDaemon::TestDaemon(const std::string& name, const std::string& server_yaml_e
   dir_ = fs::temp_directory_path() /
          ("liveorigin-it-" + name + "-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
   fs::create_directories(dir_ / "events");
-  std::ofstream(dir_ / "origin.yaml") << "listen: 127.0.0.1:0\n"
-                                      << "admin_listen: 127.0.0.1:0\n"
-                                      << "data_dir: " << (dir_ / "data").string() << "\n"
-                                      << "events_dir: " << (dir_ / "events").string() << "\n"
-                                      << "threads: 2\n"
-                                      << "cache_size: 64MiB\n"
-                                      << server_yaml_extra;
+  // Defaults for keys the test does not set itself (duplicate keys are errors).
+  auto sets = [&](const std::string& key) {
+    return server_yaml_extra.rfind(key + ":", 0) == 0 ||
+           server_yaml_extra.find("\n" + key + ":") != std::string::npos;
+  };
+  std::ofstream(dir_ / "origin.yaml")
+      << "listen: 127.0.0.1:0\n"
+      << "admin_listen: 127.0.0.1:0\n"
+      << "data_dir: " << (dir_ / "data").string() << "\n"
+      << "events_dir: " << (dir_ / "events").string() << "\n"
+      << (sets("threads") ? "" : "threads: 2\n")
+      << (sets("cache_size") ? "" : "cache_size: 64MiB\n") << server_yaml_extra;
 }
 
 TestDaemon::~TestDaemon() {
@@ -178,10 +203,20 @@ void TestDaemon::WriteEvent(const std::string& id, const std::string& yaml) {
 
 std::string TestDaemon::Log() const { return ReadFile(dir_ / "daemon.log"); }
 
+std::string TestDaemon::LogSinceStart() const {
+  const std::string all = Log();
+  return all.substr(std::min(log_offset_, all.size()));
+}
+
+bool TestDaemon::WaitForLog(const std::string& text, std::chrono::milliseconds timeout) {
+  return WaitUntil([&] { return LogSinceStart().find(text) != std::string::npos; }, timeout);
+}
+
 bool TestDaemon::Start() {
   port_ = admin_port_ = 0;
   const fs::path log = dir_ / "daemon.log";
   const size_t log_offset = fs::exists(log) ? fs::file_size(log) : 0;
+  log_offset_ = log_offset;
   pid_ = ::fork();
   if (pid_ == 0) {
     const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -197,9 +232,9 @@ bool TestDaemon::Start() {
     ::_exit(127);
   }
   static const std::regex kListening(R"(listening on [0-9.]+:(\d+) .*admin on [0-9.]+:(\d+))");
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(kPatience);
   while (std::chrono::steady_clock::now() < deadline) {
-    const std::string text = Log().substr(std::min(log_offset, Log().size()));
+    const std::string text = LogSinceStart();
     std::smatch m;
     if (std::regex_search(text, m, kListening)) {
       port_ = static_cast<uint16_t>(std::stoi(m[1]));
@@ -236,6 +271,22 @@ void TestDaemon::Kill() {
   pid_ = -1;
 }
 
+void TestDaemon::Signal(int signo) {
+  if (pid_ > 0) ::kill(pid_, signo);
+}
+
+int TestDaemon::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  int status = 0;
+  const bool exited = WaitUntil([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+  if (!exited) {
+    Kill();
+    return -1;
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 std::optional<HttpResponse> TestDaemon::Get(
     const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers) {
   HttpClient c("127.0.0.1", port_);
@@ -262,13 +313,88 @@ bool TestDaemon::WaitForHeld(int n, std::chrono::milliseconds timeout) {
 
 bool TestDaemon::WaitForAdmin(const std::string& target, const std::string& text,
                               std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    auto r = Admin(target);
-    if (r && r->body.find(text) != std::string::npos) return true;
-    std::this_thread::sleep_for(10ms);
+  return WaitUntil(
+      [&] {
+        auto r = Admin(target);
+        return r && r->body.find(text) != std::string::npos;
+      },
+      timeout);
+}
+
+std::optional<double> TestDaemon::Metric(const std::string& series) {
+  auto r = Admin("/metrics");
+  if (!r || r->status != 200) return std::nullopt;
+  return MetricValue(r->body, series);
+}
+
+std::optional<double> MetricValue(const std::string& exposition, const std::string& series) {
+  const std::string key = series + " ";
+  size_t at = exposition.rfind(key, 0) == 0 ? 0 : exposition.find("\n" + key);
+  if (at == std::string::npos) return std::nullopt;
+  if (at != 0) ++at;
+  const size_t end = exposition.find('\n', at);
+  return std::strtod(exposition.substr(at + key.size(), end - at - key.size()).c_str(), nullptr);
+}
+
+std::vector<storage::CandidateRecord> StoredCandidates(const fs::path& data_dir) {
+  std::vector<storage::CandidateRecord> out;
+  auto store = storage::RocksDbSegmentStore::Open({data_dir, false, 0});
+  EXPECT_TRUE(store.ok()) << store.status().ToString();
+  if (!store.ok()) return out;
+  Status st = (*store)->ForEachCandidate(
+      [&](storage::CandidateRecord&& r) { out.push_back(std::move(r)); });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
+uint64_t DirectoryBytes(const fs::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
+    std::error_code e2;
+    if (e.is_regular_file(e2)) total += e.file_size(e2);
   }
-  return false;
+  return total;
+}
+
+int RunLiveorigin(const std::vector<std::string>& args, std::string* output) {
+  char name[] = "/tmp/liveorigin-run-XXXXXX";
+  const int fd = ::mkstemp(name);
+  if (fd < 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    std::vector<char*> argv{const_cast<char*>(LIVEORIGIN_BINARY)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(LIVEORIGIN_BINARY, argv.data());
+    ::_exit(127);
+  }
+  ::close(fd);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  *output = ReadFile(name);
+  ::unlink(name);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+uint64_t RaiseFileLimit(uint64_t wanted) {
+  rlimit lim{};
+  ::getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < wanted) {
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, lim.rlim_max);
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+    ::getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  return lim.rlim_cur;
+}
+
+std::optional<int64_t> ParseHttpDate(const std::string& text) {
+  std::tm tm{};
+  const char* end = ::strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<int64_t>(::timegm(&tm));
 }
 
 std::string BasicAuth(const std::string& user, const std::string& pass) {

@@ -1,18 +1,35 @@
 // Test support: the real liveorigin binary started on port 0 with a private
 // configuration and data directory, plus a minimal blocking HTTP/1.1 client
 // on raw sockets (so tests can also send broken framing on purpose).
+//
+// Timing: nothing here asserts a duration. Every wait polls for a condition
+// and gives up only after a generous deadline (kPatience, multiplied by the
+// environment variable LIVEORIGIN_TEST_TIME_SCALE when set), so a busy CI
+// machine makes tests slower, never red.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "liveorigin/storage/candidate_record.h"
+
 namespace liveorigin::testing {
+
+// How long a test waits for something that should happen "at once" before it
+// gives up (a deadline, not an expectation).
+inline constexpr std::chrono::milliseconds kPatience{60000};
+// `base` multiplied by LIVEORIGIN_TEST_TIME_SCALE (default 1).
+std::chrono::milliseconds Scaled(std::chrono::milliseconds base);
+// Polls `condition` every 10 ms until it holds (true) or Scaled(timeout) passed.
+bool WaitUntil(const std::function<bool()>& condition,
+               std::chrono::milliseconds timeout = kPatience);
 
 struct HttpResponse {
   int status = 0;
@@ -34,10 +51,12 @@ class HttpClient {
   // Writes raw bytes as they are.
   bool SendRaw(std::string_view bytes);
   // Reads one response; `head` = response to a HEAD (no body follows).
-  std::optional<HttpResponse> ReadResponse(
-      bool head = false, std::chrono::milliseconds timeout = std::chrono::seconds(20));
-  // True when the peer closed the connection (reads EOF within `wait`).
-  bool PeerClosed(std::chrono::milliseconds wait = std::chrono::milliseconds(500));
+  // `timeout` (scaled) bounds the wait; held requests need hold.max_wait plus slack.
+  std::optional<HttpResponse> ReadResponse(bool head = false,
+                                           std::chrono::milliseconds timeout = kPatience);
+  // True when the peer closes the connection within Scaled(wait): returns as
+  // soon as EOF arrives, so only a connection that stays open costs the wait.
+  bool PeerClosed(std::chrono::milliseconds wait = std::chrono::seconds(10));
 
   // A full exchange. `chunked` sends the body with Transfer-Encoding: chunked
   // in pieces of `chunk_size`.
@@ -78,12 +97,22 @@ class TestDaemon {
   int Stop();
   // SIGKILL and reap.
   void Kill();
+  // Sends `signo` to the running daemon.
+  void Signal(int signo);
+  // Waits for the daemon to exit (reaps it); its exit status, or -1 when it
+  // was killed by a signal or did not exit within Scaled(timeout) (then it is killed).
+  int WaitExit(std::chrono::milliseconds timeout = kPatience);
 
   uint16_t port() const { return port_; }
   pid_t pid() const { return pid_; }
   uint16_t admin_port() const { return admin_port_; }
   const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path data_dir() const { return dir_ / "data"; }
   std::string Log() const;
+  // The log written since the last Start() (the file is appended across restarts).
+  std::string LogSinceStart() const;
+  // Polls the log since the last start until it contains `text`.
+  bool WaitForLog(const std::string& text, std::chrono::milliseconds timeout = kPatience);
 
   // Convenience: a fresh connection per call.
   std::optional<HttpResponse> Get(
@@ -95,10 +124,13 @@ class TestDaemon {
   std::optional<HttpResponse> Admin(const std::string& target, const std::string& method = "GET");
   // Polls /metrics until the gauge liveorigin_held_requests reaches `n` (true)
   // or `timeout` passes (false). No fixed sleeps: slow machines wait longer.
-  bool WaitForHeld(int n, std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  bool WaitForHeld(int n, std::chrono::milliseconds timeout = kPatience);
   // Polls `target` on the admin port until its body contains `text`.
   bool WaitForAdmin(const std::string& target, const std::string& text,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                    std::chrono::milliseconds timeout = kPatience);
+  // The value of one sample of /metrics, named exactly as exposed (e.g.
+  // `liveorigin_config_reloads_total{result="error"}`); nullopt when absent.
+  std::optional<double> Metric(const std::string& series);
 
  private:
   std::filesystem::path dir_;
@@ -106,7 +138,31 @@ class TestDaemon {
   uint16_t port_ = 0, admin_port_ = 0;
   std::optional<std::pair<uint64_t, uint64_t>> nofile_;
   int start_exit_status_ = -1;
+  size_t log_offset_ = 0;
 };
+
+// The value of `series` in a Prometheus text exposition, or nullopt.
+std::optional<double> MetricValue(const std::string& exposition, const std::string& series);
+
+// Every candidate record in a data directory, read with the store's own API.
+// The daemon using it must be stopped (RocksDB locks its directory). Fails the
+// calling test (and returns nothing) when the store cannot be opened.
+std::vector<storage::CandidateRecord> StoredCandidates(const std::filesystem::path& data_dir);
+// Bytes used by the files under `dir`.
+uint64_t DirectoryBytes(const std::filesystem::path& dir);
+
+// Runs the liveorigin binary with `args` and waits for it; returns its exit
+// status and puts stdout+stderr in *output.
+int RunLiveorigin(const std::vector<std::string>& args, std::string* output);
+
+// Raises this process's RLIMIT_NOFILE soft limit to at least `wanted` (up to
+// the hard limit); returns the soft limit now in force. Daemons started
+// afterwards inherit it.
+uint64_t RaiseFileLimit(uint64_t wanted);
+
+// An RFC 9110 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") as seconds since
+// the epoch, or nullopt.
+std::optional<int64_t> ParseHttpDate(const std::string& text);
 
 // "Basic base64(user:pass)"
 std::string BasicAuth(const std::string& user, const std::string& pass);

@@ -53,6 +53,10 @@ class RocksDbSegmentStore final : public SegmentStore {
   // disk; the memtables are rebuilt from the WAL at the next start).
   Status SyncWal();
 
+  // Whether every write fsyncs the WAL before returning: the option the writes
+  // actually use (reported at start-up, so the configuration can be checked).
+  bool sync_writes() const;
+
  private:
   struct Impl;
   explicit RocksDbSegmentStore(std::unique_ptr<Impl> impl);
