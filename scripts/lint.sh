@@ -18,6 +18,7 @@ mapfile -t files < <(git ls-files '*.cpp' '*.h')
 clang-format --dry-run --Werror "${files[@]}"
 [[ "$what" == format ]] && exit 0
 
+mkdir -p build
 echo "==> lint: thread-safety analysis (clang preset)"
 JOBS="${JOBS:-2}" ./scripts/build.sh clang --target liveorigin > build/lint-clang.log 2>&1 \
   || { grep -E "error|warning" build/lint-clang.log | head -50; exit 1; }
