@@ -25,7 +25,7 @@ std::shared_ptr<DeliveryHeaders::Entry> DeliveryHeaders::EntryFor(
     const std::shared_ptr<const config::EventConfig>& event, const storage::CandidateRecord& record,
     const std::string& cache_key) {
   Shard& shard = shards_[std::hash<std::string>()(cache_key) % kShards];
-  std::lock_guard lock(shard.mu);
+  MutexLock lock(shard.mu);
   auto it = shard.entries.find(cache_key);
   if (it != shard.entries.end() && SameConfig(it->second->config, event)) return it->second;
   auto entry = std::make_shared<Entry>();
@@ -33,7 +33,8 @@ std::shared_ptr<DeliveryHeaders::Entry> DeliveryHeaders::EntryFor(
   entry->cmsd_static = SerializeCmsdStatic(CmsdStaticFor(record, *event, node_));
   if (it != shard.entries.end()) {
     // A reload changed the event: keep a digest already computed for these bytes.
-    std::lock_guard digest_lock(it->second->digest_mu);
+    MutexLock digest_lock(it->second->digest_mu);
+    MutexLock entry_lock(entry->digest_mu);  // not shared yet; taken for the analysis
     entry->repr_digest = it->second->repr_digest;
     it->second = entry;
     return entry;
@@ -60,7 +61,7 @@ void DeliveryHeaders::Apply(const Request& request,
   if (!record.sha256.empty()) {
     value = FormatSha256Field(record.sha256);  // verified at ingest: no hashing
   } else {
-    std::lock_guard lock(entry->digest_mu);
+    MutexLock lock(entry->digest_mu);
     if (entry->repr_digest.empty()) {
       entry->repr_digest = FormatSha256Field(Sha256(body));
       ++digests_computed_;

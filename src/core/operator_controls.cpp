@@ -34,7 +34,7 @@ Status OperatorControls::Restore() {
   });
   if (!st.ok()) return st;
 
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   events_.clear();
   for (auto& [event, state] : states) {
     state.version = ++version_;
@@ -45,7 +45,7 @@ Status OperatorControls::Restore() {
 }
 
 void OperatorControls::Publish(EventRegistry& registry) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [id, entry] : events_) {
     if (!entry.state) continue;
     if (auto event = registry.Find(id)) event->SetControls(entry.state);
@@ -58,7 +58,7 @@ void OperatorControls::Publish(EventRegistry& registry, std::string_view event) 
 }
 
 std::shared_ptr<const EventControlState> OperatorControls::StateOf(std::string_view event) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = events_.find(event);
   if (it != events_.end() && it->second.state) return it->second.state;
   static const auto kEmpty = std::make_shared<const EventControlState>();
@@ -99,7 +99,7 @@ AuditRecord OperatorControls::NewAudit(std::string_view event, std::string actio
 Status OperatorControls::SetPipelineDisabled(std::string_view event, std::string_view pipeline,
                                              bool disabled, const Actor& actor, TimePoint now,
                                              bool* changed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   EventControlState next = CopyStateLocked(event);
   *changed = next.IsDisabled(pipeline) != disabled;
   if (!*changed) return Status::Ok();
@@ -128,7 +128,7 @@ Status OperatorControls::SetPipelineDisabled(std::string_view event, std::string
 
 Status OperatorControls::Force(ForcedSelectionRecord record, const Actor& actor, TimePoint now,
                                bool* changed) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   EventControlState next = CopyStateLocked(record.event);
   const ForcedSelectionRecord* current = next.ForcedFor(record.path);
   *changed = !current || current->pipeline != record.pipeline || current->etag != record.etag;
@@ -153,7 +153,7 @@ Status OperatorControls::Force(ForcedSelectionRecord record, const Actor& actor,
 }
 
 std::vector<AuditRecord> OperatorControls::RecentAudit(std::string_view event, size_t max) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = events_.find(event);
   if (it == events_.end()) return {};
   const auto& list = it->second.audit;
@@ -163,7 +163,7 @@ std::vector<AuditRecord> OperatorControls::RecentAudit(std::string_view event, s
 
 bool OperatorControls::ForgetSegmentsBefore(std::string_view event, std::string_view rendition,
                                             uint64_t first_kept) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = events_.find(event);
   if (it == events_.end() || !it->second.state || it->second.state->forced.empty()) return false;
   EventControlState next = *it->second.state;
@@ -181,7 +181,7 @@ bool OperatorControls::ForgetSegmentsBefore(std::string_view event, std::string_
 }
 
 bool OperatorControls::ForgetObject(std::string_view event, std::string_view path) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = events_.find(event);
   if (it == events_.end() || !it->second.state || !it->second.state->ForcedFor(path)) return false;
   EventControlState next = *it->second.state;

@@ -226,7 +226,8 @@ struct OriginMetrics::Impl {
   uint64_t last_hits GUARDED_BY(cache_mu) = 0;
   uint64_t last_misses GUARDED_BY(cache_mu) = 0;
   uint64_t last_collapsed GUARDED_BY(cache_mu) = 0;
-  std::map<std::string, ListenerCounts, std::less<>> last_listener GUARDED_BY(collector_mu);
+  Mutex listener_mu;  // the listener totals already reported
+  std::map<std::string, ListenerCounts, std::less<>> last_listener GUARDED_BY(listener_mu);
 };
 
 OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
@@ -387,7 +388,7 @@ void OriginMetrics::SetConnections(uint64_t open) {
 }
 
 void OriginMetrics::SetListenerCounts(std::string_view listener, const ListenerCounts& counts) {
-  // Called with the collector lock held (from Render).
+  MutexLock lock(impl_->listener_mu);
   ListenerCounts& last = impl_->last_listener[std::string(listener)];
   const std::string l(listener);
   auto add = [](prometheus::Counter& c, uint64_t now, uint64_t before) {

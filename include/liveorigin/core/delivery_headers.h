@@ -17,6 +17,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "liveorigin/common/thread_annotations.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/http_message.h"
 #include "liveorigin/storage/candidate_record.h"
@@ -49,12 +50,12 @@ class DeliveryHeaders {
   struct Entry {
     std::weak_ptr<const config::EventConfig> config;  // what cmsd_static was built for
     std::string cmsd_static;
-    std::mutex digest_mu;
-    std::string repr_digest;  // GUARDED_BY(digest_mu); "" until first asked for
+    Mutex digest_mu;
+    std::string repr_digest GUARDED_BY(digest_mu);  // "" until first asked for
   };
   struct Shard {
-    std::mutex mu;
-    std::unordered_map<std::string, std::shared_ptr<Entry>> entries;  // GUARDED_BY(mu)
+    Mutex mu;
+    std::unordered_map<std::string, std::shared_ptr<Entry>> entries GUARDED_BY(mu);
   };
   static constexpr size_t kShards = 16;
 

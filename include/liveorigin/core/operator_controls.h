@@ -23,6 +23,7 @@
 
 #include "liveorigin/common/clock.h"
 #include "liveorigin/common/status.h"
+#include "liveorigin/common/thread_annotations.h"
 #include "liveorigin/core/event_controls.h"
 #include "liveorigin/core/event_registry.h"
 #include "liveorigin/storage/segment_store.h"
@@ -82,18 +83,18 @@ class OperatorControls {
     std::deque<storage::AuditRecord> audit;  // oldest first, at most kAuditKeptPerEvent
   };
   // REQUIRES: mu_ held. A copy of `event`'s state to modify.
-  EventControlState CopyStateLocked(std::string_view event) const;
+  EventControlState CopyStateLocked(std::string_view event) const REQUIRES(mu_);
   void CommitLocked(std::string_view event, EventControlState state,
-                    const storage::AuditRecord* audit);
+                    const storage::AuditRecord* audit) REQUIRES(mu_);
   storage::AuditRecord NewAudit(std::string_view event, std::string action, const Actor& actor,
-                                TimePoint now);
+                                TimePoint now) REQUIRES(mu_);
 
   const std::shared_ptr<storage::SegmentStore> store_;
   const std::string node_;
-  mutable std::mutex mu_;
-  std::map<std::string, EventEntry, std::less<>> events_;  // GUARDED_BY(mu_)
-  uint64_t version_ = 0;                                   // GUARDED_BY(mu_)
-  uint64_t sequence_ = 0;                                  // GUARDED_BY(mu_)
+  mutable Mutex mu_;
+  std::map<std::string, EventEntry, std::less<>> events_ GUARDED_BY(mu_);
+  uint64_t version_ GUARDED_BY(mu_) = 0;
+  uint64_t sequence_ GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace liveorigin::core
