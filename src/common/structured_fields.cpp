@@ -42,7 +42,9 @@ bool IsKeyChar(char c) {
 }
 bool IsBase64Char(char c) { return IsAlpha(c) || IsDigit(c) || c == '+' || c == '/' || c == '='; }
 
-Status Fail(std::string what) { return Status::InvalidArgument("structured field: " + what); }
+Status Fail(const std::string& what) {
+  return Status::InvalidArgument("structured field: " + what);
+}
 
 class Parser {
  public:

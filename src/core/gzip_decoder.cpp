@@ -7,7 +7,7 @@
 namespace liveorigin::core {
 namespace {
 
-constexpr size_t kOutputStep = 64 * 1024;
+constexpr size_t kOutputStep = size_t{64} * 1024;
 constexpr int kGzipOnly = 16 + MAX_WBITS;  // gzip wrapper, 32 KiB window
 
 }  // namespace

@@ -297,11 +297,11 @@ OriginService::OriginService(EventRegistry& registry, storage::SegmentStore& sto
       metrics_(metrics),
       clock_(clock),
       exec_(executors),
-      options_(options),
+      options_(std::move(options)),
       cors_(options_.cors_allow_origins),
       delivery_(options_.node_name),
-      overload_(options.max_inflight_requests, options.max_held_requests,
-                options.max_storage_latency) {}
+      overload_(options_.max_inflight_requests, options_.max_held_requests,
+                options_.max_storage_latency) {}
 
 OriginService::~OriginService() = default;
 

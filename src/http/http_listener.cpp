@@ -62,8 +62,8 @@ uint64_t SoftDescriptorLimit() {
 class TroubleLog {
  public:
   // `write(count)` logs one line covering `count` occurrences.
-  TroubleLog(net::any_io_executor executor, std::function<void(uint64_t)> write)
-      : timer_(std::move(executor)), write_(std::move(write)) {}
+  TroubleLog(const net::any_io_executor& executor, std::function<void(uint64_t)> write)
+      : timer_(executor), write_(std::move(write)) {}
 
   // `owner` is kept alive until the interval's timer has fired.
   void Note(std::shared_ptr<void> owner) {
@@ -273,7 +273,7 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
       net::steady_timer timer;
       std::shared_ptr<ListenerImpl> listener;
       char drain[4096];
-      void Drain(std::shared_ptr<Refusal> self) {
+      void Drain(const std::shared_ptr<Refusal>& self) {
         socket.async_read_some(net::buffer(drain), [self](beast::error_code ec, std::size_t) {
           if (ec) return self->Close();
           self->Drain(self);
