@@ -209,12 +209,16 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
  private:
   // At most one waiter is registered at a time. Waiters are one-shot: the
   // event drops it when it fires, so OnWake forgets its id before rechecking.
+  // The wait list holds the request weakly: its timers own it, so a request
+  // still waiting when the server stops is freed with them instead of keeping
+  // its event (and the store) alive through the event's own wait list.
   void Arm() {
-    auto self = shared_from_this();
+    std::weak_ptr<HeldRequest> weak = shared_from_this();
     MutexLock lock(mu_);
     if (waiter_id_ != 0 || done_.load()) return;
-    waiter_id_ =
-        event_->AddWaiter(address_.rendition, *address_.number, [self] { self->OnWake(); });
+    waiter_id_ = event_->AddWaiter(address_.rendition, *address_.number, [weak] {
+      if (auto self = weak.lock()) self->OnWake();
+    });
   }
 
   void OnWake() {
