@@ -2,8 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <array>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
 #include <ctime>
 
 #include "liveorigin/http/response_head.h"
@@ -16,34 +18,6 @@ namespace {
 // syscalls and timer re-arms per megabyte).
 constexpr size_t kHeadReadSize = size_t{4} * 1024;
 constexpr size_t kBodyReadSize = size_t{256} * 1024;
-
-// A response body that is a slice of a shared immutable buffer: no copy.
-struct SliceBody {
-  struct value_type {
-    core::Body body;
-    uint64_t offset = 0;
-    uint64_t length = 0;
-  };
-  static std::uint64_t size(const value_type& v) { return v.length; }
-
-  class writer {
-   public:
-    using const_buffers_type = net::const_buffer;
-    template <bool isRequest, class Fields>
-    writer(const bhttp::header<isRequest, Fields>&, const value_type& v) : v_(v) {}
-    void init(beast::error_code& ec) { ec = {}; }
-    boost::optional<std::pair<const_buffers_type, bool>> get(beast::error_code& ec) {
-      ec = {};
-      if (done_ || v_.length == 0 || !v_.body) return boost::none;
-      done_ = true;
-      return {{net::const_buffer(v_.body->data() + v_.offset, v_.length), false}};
-    }
-
-   private:
-    const value_type& v_;
-    bool done_ = false;
-  };
-};
 
 // "Sun, 06 Nov 1994 08:49:37 GMT", formatted at most once per second per thread.
 const std::string& HttpDateNow() {
@@ -278,24 +252,21 @@ void HttpSession::Respond(core::Response r) {
 
   const ResponseFraming framing =
       FrameResponse(request, r, reader_.keep_alive() && !state_->draining.load());
-  auto res = std::make_shared<bhttp::response<SliceBody>>();
-  res->version(11);
-  res->result(static_cast<unsigned>(r.status));
-  res->set(bhttp::field::server, "liveorigin");
-  res->set(bhttp::field::date, HttpDateNow());
-  for (auto& [name, value] : r.headers) res->insert(name, value);
-  if (framing.content_length) {
-    res->content_length(*framing.content_length);
-    if (framing.send_body) res->body() = SliceBody::value_type{r.body, r.offset, r.length};
+  SerializeResponseHead(r, framing, HttpDateNow(), &head_);
+  std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::const_buffer{}};
+  body_.reset();
+  if (framing.send_body && r.body) {
+    body_ = std::move(r.body);  // kept alive until the write completes
+    buffers[1] = net::const_buffer(body_->data() + r.offset, r.length);
   }
-  res->keep_alive(framing.keep_alive);
   const bool close = !framing.keep_alive;
 
   stream_.expires_after(options_->idle_timeout);
-  bhttp::async_write(stream_, *res,
-                     [self = shared_from_this(), res, close](beast::error_code ec, std::size_t) {
-                       self->OnWrite(close, ec);
-                     });
+  net::async_write(stream_, buffers,
+                   [self = shared_from_this(), close](beast::error_code ec, std::size_t) {
+                     self->body_.reset();
+                     self->OnWrite(close, ec);
+                   });
 }
 
 void HttpSession::OnWrite(bool close, beast::error_code ec) {

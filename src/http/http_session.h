@@ -16,6 +16,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/http/http_listener.h"
@@ -64,6 +65,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool head_deadline_set_ = false;  // the current request head's deadline is running
   std::chrono::steady_clock::time_point started_;
   std::string remote_;
+  // The response being written: its serialized head (capacity reused across
+  // requests) and the shared body it sends a slice of.
+  std::string head_;
+  core::Body body_;
 };
 
 }  // namespace liveorigin::http

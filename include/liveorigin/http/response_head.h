@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <string_view>
 
 #include "liveorigin/core/http_message.h"
 
@@ -21,5 +23,14 @@ struct ResponseFraming {
 // turned into a HEAD answer in place for HEAD requests. `keep_alive`: the
 // request asked for it and the server is not draining.
 ResponseFraming FrameResponse(const core::Request& request, core::Response& r, bool keep_alive);
+
+// Writes the HTTP/1.1 status line and header block of `r` framed by `f` into
+// `out` (cleared first; its capacity is reused, so a connection's steady state
+// allocates nothing here): status line, Server, Date, the handler's headers in
+// order, Content-Length when framed, `Connection: close` when the connection
+// ends, and the blank line. A header whose name or value holds CR, LF or NUL
+// is left out: it would split the response.
+void SerializeResponseHead(const core::Response& r, const ResponseFraming& f, std::string_view date,
+                           std::string* out);
 
 }  // namespace liveorigin::http
