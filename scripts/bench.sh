@@ -9,6 +9,10 @@
 #   - HELD_GETS GETs held at the live edge and released by one PUT: when the
 #     PUT's answer arrives, and when the last held GET has its whole 64 KiB
 #     body, next to the floor of the same GETs on the published segment;
+#   - CPU time (user + system) the origin spends per hot 64 KiB GET, and what
+#     the CORS and CMSD headers add to it (micro_bench BM_DeliveryHead);
+#   - PUT of 1 MB with and without a sha-256 Content-Digest to verify
+#     (bench/digest_put.py: one connection, alternating, every body unique);
 #   - peak RSS of the origin;
 #   - Google Benchmark figures of the hot functions (micro_bench).
 #
@@ -22,6 +26,7 @@ PUT_DURATION="${PUT_DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
 HELD_GETS="${HELD_GETS:-10000}"
+DIGEST_PUTS="${DIGEST_PUTS:-200}"
 NGINX_PORT="${NGINX_PORT:-18089}"
 
 ./scripts/setup-deps.sh --bench
@@ -119,6 +124,7 @@ get_run() {  # URL -> "req/s MB/s p99ms"
   p99=$(ms "$(awk '$1=="99%" {print $2}' "$tmp/wrk.out")")
   echo "$r $m $p99"
 }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$origin_pid/stat"; }  # user + system, in clock ticks
 put_run() {  # URL PREFIX CONNECTIONS [HEADER] -> "req/s p50ms p99ms"
   local threads=$(( $3 < 2 ? 1 : 2 ))
   BODY_BYTES=1048576 PUT_PREFIX="$2" PUT_HEADER="${4:-}" \
@@ -146,7 +152,11 @@ for round in $(seq "$ROUNDS"); do
   for server in "${order[@]}"; do
     base=$O; [[ $server == nginx ]] && base=$G
     for r in v w; do
+      [[ $server == origin ]] && cpu0=$(cpu_ticks)
       read -r rps mb p99 <<<"$(get_run "$base/bench/$r/$n.m4s")"
+      if [[ $server == origin && $r == v ]]; then
+        record get_v_cpu_us origin "$(awk -v t="$(( $(cpu_ticks) - cpu0 ))" -v hz="$(getconf CLK_TCK)" -v r="$rps" -v s="$DURATION" 'BEGIN {printf "%.2f", t / hz * 1e6 / (r * s)}')"
+      fi
       record "get_${r}_rps" "$server" "$rps"; record "get_${r}_mbs" "$server" "$mb"; record "get_${r}_p99" "$server" "$p99"
     done
     for c in 1 4; do
@@ -157,6 +167,10 @@ for round in $(seq "$ROUNDS"); do
       fi
       record "put_c${c}_rps" "$server" "$rps"; record "put_c${c}_p50" "$server" "$p50"; record "put_c${c}_p99" "$server" "$p99"
     done
+  done
+  line=$(python3 bench/digest_put.py "$PORT" /bench/digest/ a "$DIGEST_PUTS") || { echo "digest benchmark failed: $line" >&2; exit 1; }
+  for key in plain_p50 plain_p99 digest_p50 digest_p99 added_p50 added_p99; do
+    record "digest_$key" origin "$(grep -o "$key=[-0-9.]*" <<<"$line" | cut -d= -f2)"
   done
   h=$(( $(date +%s) / 2 ))  # available within one d: its GETs are held
   line=$(./build/bench/bench/hold_release_bench "$PORT" "$ADMIN" "/bench/h/$h.m4s" "$HELD_GETS" "$tmp/clean64k.m4s") || { echo "hold benchmark failed: $line" >&2; exit 1; }
@@ -197,7 +211,19 @@ echo "  last held GET complete after the PUT (ms):   $(cell hold_last origin)"
 echo "  floor: same GETs on the published segment:   $(cell hold_floor_last origin)"
 echo "  ratio held / floor:                          $(cell hold_ratio_last origin)"
 echo
+echo "PUT 1 MB on one connection, without and with a sha-256 Content-Digest to verify ($DIGEST_PUTS each, alternating):"
+echo "  without: p50 $(cell digest_plain_p50 origin) ms, p99 $(cell digest_plain_p99 origin) ms"
+echo "  with:    p50 $(cell digest_digest_p50 origin) ms, p99 $(cell digest_digest_p99 origin) ms"
+echo "  added:   p50 $(cell digest_added_p50 origin) ms, p99 $(cell digest_added_p99 origin) ms"
+echo
+micro="$tmp/micro.txt"
+./build/bench/bench/micro_bench --benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "^(BM_|---|Benchmark)" > "$micro"
+head_ns() { awk -v k="BM_DeliveryHead/interop_headers:$1_median" '$1==k {print $2}' "$micro"; }
+read -r cpu_us _ _ <<<"$(stat get_v_cpu_us origin)"
+echo "Origin CPU (user + system) per hot 64 KiB GET: $(cell get_v_cpu_us origin) us"
+echo "CORS + CMSD headers per response (BM_DeliveryHead): $(awk -v a="$(head_ns 1)" -v b="$(head_ns 0)" -v c="$cpu_us" 'BEGIN {printf "%.0f ns, %.2f%% of that CPU", a - b, (a - b) / (c * 10)}')"
+echo
 echo "liveorigin peak RSS: $(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' /proc/$origin_pid/status)"
 echo
 echo "Hot functions (Google Benchmark, 3 repetitions: mean, median, stddev):"
-./build/bench/bench/micro_bench --benchmark_min_time=0.2 --benchmark_repetitions=3 --benchmark_report_aggregates_only=true 2>/dev/null | grep -E "^(BM_|---|Benchmark)"
+cat "$micro"
