@@ -2,10 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "liveorigin/common/bytes.h"
 #include "liveorigin/core/cmsd.h"
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
+#include "liveorigin/core/follow_selector.h"
+#include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/media_inspector.h"
 
@@ -94,10 +98,17 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
   result.status = store_->PutCandidate(rec, *body);
 
   std::vector<PipelineAlignment> misaligned;
+  std::optional<storage::SelectionRecord> adopted;
   {
     MutexLock lock(mu_);
     if (result.status.ok()) {
       misaligned = state_.Commit(rec, parsed_init, now);
+      if (meta.was_live && address.number) {
+        auto seg = live_.find({address.rendition, *address.number});
+        if (seg != live_.end() && seg->second.followed == pipeline) {
+          adopted = state_.AdoptFollowed(address, pipeline);
+        }
+      }
     } else {
       state_.Abandon(address, pipeline);
     }
@@ -108,7 +119,141 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
     spdlog::warn("event {}: pipelines {} and {} are misaligned at {} segment {}: offset {:.3f}s",
                  rec.id.event, a.first, a.second, rec.id.rendition, a.number, a.offset_seconds);
   }
+  if (adopted) {
+    std::vector<WaitList::Wake> more;
+    (void)PersistSticky(*adopted, &more);  // logs a failure; GETs retry the write
+    for (auto& w : more) to_wake->push_back(std::move(w));
+  }
   return result;
+}
+
+uint64_t LiveEvent::AddLiveUpload(const ObjectAddress& address, const std::string& pipeline,
+                                  std::shared_ptr<LiveBody> body, std::string content_type,
+                                  std::vector<std::string> header_defects) {
+  if (!address.number) return 0;
+  MutexLock lock(mu_);
+  if (live_count_ >= kMaxLiveUploads) return 0;
+  LiveSegment& seg = live_[{address.rendition, *address.number}];
+  if (seg.by_pipeline.count(pipeline)) return 0;
+  LiveUpload& u = seg.by_pipeline[pipeline];
+  u.id = next_live_id_++;
+  u.body = std::move(body);
+  u.content_type = std::move(content_type);
+  u.defects = std::move(header_defects);
+  ++live_count_;
+  return u.id;
+}
+
+void LiveEvent::LiveUploadFollowable(const ObjectAddress& address, uint64_t id,
+                                     std::string_view prefix, TimePoint now,
+                                     std::vector<WaitList::Wake>* to_wake) {
+  if (!address.number) return;
+  const LiveKey key{address.rendition, *address.number};
+  std::string pipeline;
+  std::optional<media::InitSegmentInfo> init;
+  {
+    MutexLock lock(mu_);
+    auto seg = live_.find(key);
+    if (seg == live_.end()) return;
+    for (const auto& [p, u] : seg->second.by_pipeline) {
+      if (u.id == id) pipeline = p;
+    }
+    if (pipeline.empty()) return;
+    init = state_.InitInfo(address.rendition, pipeline);
+  }
+  // The first fragment's timing, parsed without the lock.
+  CandidateRecord rec;
+  rec.kind = ObjectKind::kSegment;
+  rec.id.path = address.path;
+  rec.id.rendition = address.rendition;
+  rec.id.number = address.number;
+  rec.id.pipeline = pipeline;
+  const auto parsed = media::ParseMediaSegment(
+      {reinterpret_cast<const uint8_t*>(prefix.data()), prefix.size()}, init ? &*init : nullptr);
+  for (const auto& t : parsed.info.tracks) {
+    storage::TrackTiming tt;
+    tt.track_id = t.track_id;
+    tt.base_decode_time = t.base_decode_time;
+    tt.duration = t.duration;
+    tt.sample_count = t.sample_count;
+    tt.max_sample_duration = t.max_sample_duration;
+    if (init) {
+      if (const auto* it = init->FindTrack(t.track_id)) tt.timescale = it->timescale;
+    }
+    rec.tracks.push_back(tt);
+  }
+  if (parsed.info.slate) rec.origin_defects.emplace_back(defect::kSlate);
+  MutexLock lock(mu_);
+  auto seg = live_.find(key);
+  if (seg == live_.end()) return;
+  auto u = seg->second.by_pipeline.find(pipeline);
+  if (u == seg->second.by_pipeline.end() || u->second.id != id) return;
+  state_.CheckContinuity(&rec, now);
+  for (auto& d : rec.origin_defects) {
+    if (std::find(u->second.defects.begin(), u->second.defects.end(), d) ==
+        u->second.defects.end()) {
+      u->second.defects.push_back(std::move(d));
+    }
+  }
+  u->second.followable = true;
+  *to_wake = waiters_.Take(address.rendition, *address.number);
+}
+
+void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id,
+                                 std::vector<WaitList::Wake>* to_wake) {
+  if (!address.number) return;
+  MutexLock lock(mu_);
+  auto seg = live_.find({address.rendition, *address.number});
+  if (seg == live_.end()) return;
+  auto& uploads = seg->second.by_pipeline;
+  for (auto u = uploads.begin(); u != uploads.end(); ++u) {
+    if (u->second.id != id) continue;
+    if (seg->second.followed == u->first) seg->second.followed.reset();
+    uploads.erase(u);
+    --live_count_;
+    break;
+  }
+  if (uploads.empty()) live_.erase(seg);
+  *to_wake = waiters_.Take(address.rendition, *address.number);
+}
+
+FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now) {
+  FollowDecision out;
+  if (!address.number) return out;
+  MutexLock lock(mu_);
+  auto seg = live_.find({address.rendition, *address.number});
+  if (seg == live_.end()) return out;
+  const auto& cfg = *state_.config();
+  std::vector<std::string> order;
+  FollowInput in;
+  in.pipelines = state_.PipelineViews(address.path, now, &order);
+  for (size_t i = 0; i < order.size(); ++i) {
+    auto u = seg->second.by_pipeline.find(order[i]);
+    if (u == seg->second.by_pipeline.end() || !u->second.followable ||
+        u->second.body->state() == LiveBody::State::kFailed) {
+      continue;
+    }
+    in.pipelines[i].candidate = CandidateView{u->second.defects};
+    if (seg->second.followed == order[i]) in.chosen = i;
+  }
+  in.now = now;
+  in.segment_start = LiveTimeline(cfg).AvailabilityTime(*address.number) - cfg.segment_duration;
+  in.preferred_grace = cfg.preferred_grace;
+  const Selection sel = SelectFollow(in);
+  out.outcome = sel.outcome;
+  out.wait_until = sel.wait_until;
+  if (sel.outcome != Selection::Outcome::kServe) return out;
+  const LiveUpload& u = seg->second.by_pipeline.at(order[sel.pipeline]);
+  seg->second.followed = order[sel.pipeline];
+  out.body = u.body;
+  out.pipeline = order[sel.pipeline];
+  out.content_type = u.content_type;
+  return out;
+}
+
+size_t LiveEvent::live_uploads() const {
+  MutexLock lock(mu_);
+  return live_count_;
 }
 
 Decision LiveEvent::Resolve(const ObjectAddress& address, TimePoint now) {

@@ -8,8 +8,11 @@
 #include "liveorigin/common/units.h"
 #include "liveorigin/core/byte_range.h"
 #include "liveorigin/core/cache_policy.h"
+#include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/entity_tag.h"
+#include "liveorigin/core/first_fragment.h"
+#include "liveorigin/core/live_body.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
@@ -89,6 +92,37 @@ class OriginService::Upload final : public UploadSink {
   }
   ~Upload() override {
     if (!finished_) Uncount();
+    if (live_) EndLive(service_, event_, address_, live_, "aborted", "the upload was cut off");
+  }
+
+  // Low latency (SPEC §9): makes the upload visible to GETs while it arrives.
+  void StartLive() {
+    OriginService& s = *service_;
+    LiveBody::Limits limits;
+    limits.max_bytes = s.options_.max_object_size;
+    auto live = std::make_shared<Live>();
+    live->body = std::make_shared<LiveBody>(limits);
+    live->id = event_->AddLiveUpload(
+        address_, pipeline_, live->body,
+        ContentTypeFor(address_.path, request_.Header("Content-Type").value_or("")),
+        header_defects_);
+    if (live->id == 0) {
+      uint64_t suppressed = 0;
+      if (LogLimiter::Shared().Allow(event_->config()->id + "|live_upload", &suppressed)) {
+        spdlog::warn(
+            "{} {} from {}: not visible while it arrives (another upload of this pipeline "
+            "for the segment is in progress, or {} uploads are){}",
+            request_.method, request_.target, pipeline_, LiveEvent::kMaxLiveUploads,
+            suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : std::string());
+      }
+      return;
+    }
+    live->last_bytes.store(s.clock_.Now().time_since_epoch().count());
+    live_ = std::move(live);
+    s.metrics_.LiveUploadStarted();
+    const Millis d = event_->config()->segment_duration;
+    ScheduleStallCheck(service_, event_, address_, live_, std::max<Millis>(d / 2, Millis(1000)),
+                       std::max<Millis>(d / 2, Millis(1000)));
   }
   // The upload no longer counts as in flight.
   void Uncount() {
@@ -100,7 +134,9 @@ class OriginService::Upload final : public UploadSink {
   // piece at a time; the size limit applies to the decoded bytes (UploadBody).
   bool Append(std::string_view bytes) override {
     if (!first_byte_ && !bytes.empty()) first_byte_ = service_->clock_.Now();  // CMSD `at`
-    return body_.Append(bytes);
+    const bool ok = body_.Append(bytes);
+    if (live_) Publish(ok);
+    return ok;
   }
 
   void Finish(Done done) override {
@@ -134,18 +170,25 @@ class OriginService::Upload final : public UploadSink {
     }
     if (refused) {
       Uncount();
+      if (live_) {
+        EndLive(service_, event_, address_, live_, "failed",
+                refused->status == 200 ? "empty upload" : "the upload was refused");
+      }
       done(std::move(*refused));
       return;
     }
+    std::shared_ptr<Live> live = std::move(live_);
+    if (live) live->finishing.store(true);  // storing is not stalling
     IngestMeta meta;
     meta.first_byte = first_byte_;
     meta.sha256 = body_.known_sha256();
+    meta.was_live = live != nullptr;
     auto body = std::make_shared<const std::string>(body_.TakeBody());
     const TimePoint now = s.clock_.Now();
     s.exec_.workers.Post([service = service_, request = std::move(request_), event = event_,
                           address = std::move(address_), pipeline = std::move(pipeline_),
                           defects = std::move(header_defects_), body, now, meta = std::move(meta),
-                          done = std::move(done)]() mutable {
+                          live = std::move(live), done = std::move(done)]() mutable {
       std::vector<WaitList::Wake> wake;
       const auto started = std::chrono::steady_clock::now();
       IngestResult result =
@@ -156,11 +199,24 @@ class OriginService::Upload final : public UploadSink {
       --service->uploads_;
       service->overload_.RequestFinished();
       done(std::move(answer));  // the PUT's answer is queued before any waiter runs
+      if (live) {
+        // Followers end normally only when the bytes they got were stored as
+        // they are and are not corrupt (SPEC §9).
+        const bool clean_end = result.status.ok() && result.outcome != IngestOutcome::kConflict &&
+                               !HasDefect(result.record, defect::kCorrupt);
+        EndLive(service, event, address, live, clean_end ? "complete" : "failed",
+                clean_end ? "" : "the upload was not stored as it arrived, or is corrupt");
+      }
       service->Wake(std::move(wake));
     });
   }
 
   void Abort(std::string_view reason) override {
+    if (live_) {
+      EndLive(service_, event_, address_, live_, "aborted",
+              "the upload was cut off: " + std::string(reason));
+      live_.reset();
+    }
     spdlog::warn("{} /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
                  request_.method, event_->config()->id, address_.path, pipeline_, request_.remote,
                  body_.received(), reason);
@@ -168,6 +224,106 @@ class OriginService::Upload final : public UploadSink {
   }
 
  private:
+  // What GETs see of the upload while it arrives.
+  struct Live {
+    std::shared_ptr<LiveBody> body;
+    uint64_t id = 0;
+    std::atomic<int64_t> last_bytes{0};  // service clock, ticks since its epoch
+    std::atomic<bool> finishing{false};  // all bytes are in; being stored
+    std::atomic<bool> ended{false};
+  };
+
+  static bool HasDefect(const CandidateRecord& record, std::string_view token) {
+    const auto all = record.AllDefects();
+    return std::find(all.begin(), all.end(), token) != all.end();
+  }
+
+  // Ends the upload's visibility once: followers end normally ("complete")
+  // or are cut off; GETs held on the segment look again.
+  static void EndLive(const std::shared_ptr<OriginService>& service,
+                      const std::shared_ptr<LiveEvent>& event, const ObjectAddress& address,
+                      const std::shared_ptr<Live>& live, std::string_view outcome,
+                      const std::string& reason) {
+    if (live->ended.exchange(true)) return;
+    std::vector<WaitList::Wake> wake;
+    event->RemoveLiveUpload(address, live->id, &wake);
+    std::vector<LiveBody::Notify> notify;
+    if (outcome == "complete") {
+      live->body->Complete(&notify);
+    } else {
+      live->body->Fail(reason, &notify);
+      spdlog::warn("event {}: followers of {} ({} bytes so far) cut off: {}", event->config()->id,
+                   address.path, live->body->size(), reason);
+    }
+    service->metrics_.LiveUploadEnded(outcome);
+    service->Wake(std::move(notify));
+    service->Wake(std::move(wake));
+  }
+
+  // A followed upload that sends nothing for max(d/2, 1 s) is given up
+  // (SPEC §9); the upload itself goes on and is stored if it completes.
+  static void ScheduleStallCheck(std::shared_ptr<OriginService> service,
+                                 std::shared_ptr<LiveEvent> event, ObjectAddress address,
+                                 const std::shared_ptr<Live>& live, Millis delay, Millis limit) {
+    std::weak_ptr<Live> weak = live;
+    OriginService& s = *service;
+    s.exec_.timers.RunAfter(delay, [service = std::move(service), event = std::move(event),
+                                    address = std::move(address), weak, limit]() mutable {
+      auto live = weak.lock();
+      if (!live || live->ended.load() || live->finishing.load()) return;
+      const TimePoint last{TimePoint::duration(live->last_bytes.load())};
+      const auto idle = std::chrono::duration_cast<Millis>(service->clock_.Now() - last);
+      if (idle >= limit) {
+        EndLive(service, event, address, live, "stalled",
+                "no bytes for " + std::to_string(idle.count()) + " ms");
+        return;
+      }
+      ScheduleStallCheck(std::move(service), std::move(event), std::move(address), live,
+                         limit - idle + Millis(1), limit);
+    });
+  }
+
+  // Hands the bytes decoded so far to followers; notices the first moof
+  // (the upload can be followed) and framing that proves it corrupt.
+  void Publish(bool ok) {
+    if (live_->ended.load()) return;
+    OriginService& s = *service_;
+    if (!ok) {
+      EndLive(service_, event_, address_, live_, "failed",
+              "the upload can no longer be stored (too large or badly encoded)");
+      return;
+    }
+    const std::string_view decoded = body_.decoded();
+    const TimePoint now = s.clock_.Now();
+    if (decoded.size() > published_) {
+      std::vector<LiveBody::Notify> notify;
+      if (!live_->body->Append(decoded.substr(published_), &notify)) {
+        EndLive(service_, event_, address_, live_, "failed", live_->body->failure());
+        return;
+      }
+      published_ = decoded.size();
+      live_->last_bytes.store(now.time_since_epoch().count());
+      s.Wake(std::move(notify));
+    }
+    if (followable_) return;
+    switch (scan_.Scan(decoded)) {
+      case FirstFragmentScan::Result::kNeedMore:
+        return;
+      case FirstFragmentScan::Result::kFound: {
+        followable_ = true;
+        std::vector<WaitList::Wake> wake;
+        event_->LiveUploadFollowable(address_, live_->id, decoded.substr(0, scan_.moof_end()), now,
+                                     &wake);
+        s.Wake(std::move(wake));
+        return;
+      }
+      case FirstFragmentScan::Result::kMalformed:
+        EndLive(service_, event_, address_, live_, "failed",
+                "not a media segment: " + scan_.error());
+        return;
+    }
+  }
+
   const std::shared_ptr<OriginService> service_;
   Request request_;
   std::shared_ptr<LiveEvent> event_;
@@ -177,6 +333,10 @@ class OriginService::Upload final : public UploadSink {
   UploadBody body_;
   std::optional<TimePoint> first_byte_;
   bool finished_ = false;
+  std::shared_ptr<Live> live_;  // null unless the event is low-latency
+  FirstFragmentScan scan_;
+  uint64_t published_ = 0;  // decoded bytes handed to live_->body
+  bool followable_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -258,8 +418,19 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       });
       return;
     }
+    TimePoint follow_wait{};
+    if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait)) {
+      if (done_.exchange(true)) return;
+      Disarm();
+      s.overload_.Released();
+      s.metrics_.HeldFinished("following");
+      r->SetHeader("X-Live-Held-Ms", HeldMs(start_, now));
+      respond_(std::move(*r));
+      return;
+    }
     Arm();
     if (d.outcome == Selection::Outcome::kWait) ScheduleRecheck(d.wait_until);
+    if (follow_wait != TimePoint{}) ScheduleRecheck(follow_wait);
   }
 
   void Timeout() {
@@ -454,9 +625,12 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   }
   std::vector<std::string> defects;
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
-  return std::make_unique<Upload>(shared_from_this(), request, std::move(event),
-                                  std::move(*address), auth.pipeline, std::move(defects),
-                                  std::move(body_options));
+  const bool live = cfg->low_latency && address->number.has_value();
+  auto upload =
+      std::make_unique<Upload>(shared_from_this(), request, std::move(event), std::move(*address),
+                               auth.pipeline, std::move(defects), std::move(body_options));
+  if (live) upload->StartLive();
+  return upload;
 }
 
 Response OriginService::IngestAnswer(const Request& request, const config::EventConfig& cfg,
@@ -617,6 +791,11 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
     ServeDecision(request, event, std::move(d), std::move(respond));
     return;
   }
+  TimePoint follow_wait{};
+  if (auto r = FollowAnswer(request, event, address, now, &follow_wait)) {
+    respond(std::move(*r));
+    return;
+  }
   const bool in_hold_window = now < available + cfg->hold_max_wait;
   if (!in_hold_window && d.outcome == Selection::Outcome::kNone) {
     respond(NotFound("no pipeline delivered this segment", 1));
@@ -646,10 +825,43 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
   if (d.outcome == Selection::Outcome::kWait && d.wait_until > deadline) {
     deadline = d.wait_until;  // never time out before the grace decision
   }
+  deadline = std::max(deadline, follow_wait);
   auto held =
       std::make_shared<HeldRequest>(shared_from_this(), std::move(request), std::move(event),
                                     std::move(address), std::move(respond), now, deadline);
   held->Start();
+}
+
+std::optional<Response> OriginService::FollowAnswer(const Request& request,
+                                                    const std::shared_ptr<LiveEvent>& event,
+                                                    const ObjectAddress& address, TimePoint now,
+                                                    TimePoint* wait_until) {
+  if (request.method != "GET") return std::nullopt;  // HEAD waits for the whole object
+  const auto cfg = event->config();
+  if (!cfg->low_latency) return std::nullopt;
+  FollowDecision f = event->Follow(address, now);
+  if (f.outcome == Selection::Outcome::kWait) *wait_until = f.wait_until;
+  if (f.outcome != Selection::Outcome::kServe) return std::nullopt;
+  Response r;
+  r.status = 200;
+  r.SetHeader("Content-Type", f.content_type);
+  // Like a defective answer: one segment duration (SPEC §9).
+  r.SetHeader("Cache-Control",
+              MaxAge(std::max<int64_t>(1, (cfg->segment_duration.count() + 999) / 1000)));
+  r.SetHeader("X-Live-Pipeline", f.pipeline);
+  r.cmsd_dynamic = true;
+  metrics_.FollowStarted();
+  auto self = shared_from_this();
+  auto body = f.body;
+  r.follow = std::make_shared<LiveFollower>(
+      std::move(f.body),
+      [self, body] {
+        const auto first = body->first_byte();
+        self->metrics_.FollowFirstByte(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count());
+      },
+      [self] { self->metrics_.FollowEnded(); });
+  return r;
 }
 
 void OriginService::ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,

@@ -14,6 +14,8 @@
 
 namespace liveorigin::core {
 
+class LiveFollower;
+
 using Body = std::shared_ptr<const std::string>;
 
 struct Request {
@@ -43,6 +45,9 @@ struct Response {
   // A delivery answer that gets CMSD-Dynamic when its head is written
   // (RequestHandler::Decorate), so `rd` covers everything up to then.
   bool cmsd_dynamic = false;
+  // A GET following an upload in progress (SPEC §9): the body is streamed with
+  // chunked framing as it arrives, instead of `body`.
+  std::shared_ptr<LiveFollower> follow;
 
   void SetHeader(std::string name, std::string value);
   std::optional<std::string_view> Header(std::string_view name) const;

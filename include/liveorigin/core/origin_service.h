@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,13 @@ class OriginService final : public RequestHandler,
                   Respond respond);
   // Serves `decision` (kServe): makes a new sticky choice durable first, then
   // answers with the candidate's bytes (from the cache, or read on a worker).
+  // Low latency (SPEC §9): the streamed answer of a GET that follows an
+  // upload in progress, or nullopt (then *wait_until may say when to look
+  // again: the preferred pipeline's grace).
+  std::optional<Response> FollowAnswer(const Request& request,
+                                       const std::shared_ptr<LiveEvent>& event,
+                                       const ObjectAddress& address, TimePoint now,
+                                       TimePoint* wait_until);
   void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
