@@ -135,6 +135,7 @@ uint64_t LiveEvent::AddLiveUpload(const ObjectAddress& address, const std::strin
   if (live_count_ >= kMaxLiveUploads) return 0;
   LiveSegment& seg = live_[{address.rendition, *address.number}];
   if (seg.by_pipeline.count(pipeline)) return 0;
+  seg.failed.erase(pipeline);
   LiveUpload& u = seg.by_pipeline[pipeline];
   u.id = next_live_id_++;
   u.body = std::move(body);
@@ -199,7 +200,7 @@ void LiveEvent::LiveUploadFollowable(const ObjectAddress& address, uint64_t id,
   *to_wake = waiters_.Take(address.rendition, *address.number);
 }
 
-void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id,
+void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool failed,
                                  std::vector<WaitList::Wake>* to_wake) {
   if (!address.number) return;
   MutexLock lock(mu_);
@@ -209,6 +210,7 @@ void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id,
   for (auto u = uploads.begin(); u != uploads.end(); ++u) {
     if (u->second.id != id) continue;
     if (seg->second.followed == u->first) seg->second.followed.reset();
+    if (failed) seg->second.failed.insert(u->first);
     uploads.erase(u);
     --live_count_;
     break;
@@ -228,6 +230,7 @@ FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now) {
   FollowInput in;
   in.pipelines = state_.PipelineViews(address.path, now, &order);
   for (size_t i = 0; i < order.size(); ++i) {
+    if (seg->second.failed.count(order[i])) in.pipelines[i].healthy = false;  // not waited for
     auto u = seg->second.by_pipeline.find(order[i]);
     if (u == seg->second.by_pipeline.end() || !u->second.followable ||
         u->second.body->state() == LiveBody::State::kFailed) {

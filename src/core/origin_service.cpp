@@ -246,7 +246,7 @@ class OriginService::Upload final : public UploadSink {
                       const std::string& reason) {
     if (live->ended.exchange(true)) return;
     std::vector<WaitList::Wake> wake;
-    event->RemoveLiveUpload(address, live->id, &wake);
+    event->RemoveLiveUpload(address, live->id, outcome != "complete", &wake);
     std::vector<LiveBody::Notify> notify;
     if (outcome == "complete") {
       live->body->Complete(&notify);

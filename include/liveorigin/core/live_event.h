@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -104,8 +105,9 @@ class LiveEvent {
   void LiveUploadFollowable(const ObjectAddress& address, uint64_t id, std::string_view prefix,
                             TimePoint now, std::vector<WaitList::Wake>* to_wake);
   // Ends an upload's visibility. If GETs followed it, the segment chooses
-  // again; held GETs of the segment go to *to_wake.
-  void RemoveLiveUpload(const ObjectAddress& address, uint64_t id,
+  // again; held GETs of the segment go to *to_wake. After a failure (cut off,
+  // stalled, corrupt) the segment's GETs no longer wait for that pipeline.
+  void RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool failed,
                         std::vector<WaitList::Wake>* to_wake);
   // Which upload a GET of the segment follows now; the choice is made once
   // and kept while that upload goes on.
@@ -147,6 +149,7 @@ class LiveEvent {
   struct LiveSegment {
     std::map<std::string, LiveUpload> by_pipeline;
     std::optional<std::string> followed;  // pipeline whose upload GETs follow
+    std::set<std::string> failed;         // pipelines whose upload failed
   };
   using LiveKey = std::pair<std::string, uint64_t>;  // rendition, number
 
