@@ -219,12 +219,12 @@ void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool
   *to_wake = waiters_.Take(address.rendition, *address.number);
 }
 
-FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now) {
+FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now, bool chosen_only) {
   FollowDecision out;
   if (!address.number) return out;
   MutexLock lock(mu_);
   auto seg = live_.find({address.rendition, *address.number});
-  if (seg == live_.end()) return out;
+  if (seg == live_.end() || (chosen_only && !seg->second.followed)) return out;
   const auto& cfg = *state_.config();
   std::vector<std::string> order;
   FollowInput in;

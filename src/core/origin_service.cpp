@@ -404,6 +404,10 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     if (done_.load()) return;
     OriginService& s = *service_;
     const TimePoint now = s.clock_.Now();
+    TimePoint follow_wait{};
+    if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait, true)) {
+      return Follow(std::move(*r), now);
+    }
     Decision d = event_->Resolve(address_, now);
     if (d.selection_changed) s.metrics_.Selection(d.record.id.event, d.record.id.pipeline);
     if (d.outcome == Selection::Outcome::kServe) {
@@ -418,19 +422,22 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       });
       return;
     }
-    TimePoint follow_wait{};
     if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait)) {
-      if (done_.exchange(true)) return;
-      Disarm();
-      s.overload_.Released();
-      s.metrics_.HeldFinished("following");
-      r->SetHeader("X-Live-Held-Ms", HeldMs(start_, now));
-      respond_(std::move(*r));
-      return;
+      return Follow(std::move(*r), now);
     }
     Arm();
     if (d.outcome == Selection::Outcome::kWait) ScheduleRecheck(d.wait_until);
     if (follow_wait != TimePoint{}) ScheduleRecheck(follow_wait);
+  }
+
+  // Answers with the stream of an upload in progress (SPEC §9).
+  void Follow(Response r, TimePoint now) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    service_->overload_.Released();
+    service_->metrics_.HeldFinished("following");
+    r.SetHeader("X-Live-Held-Ms", HeldMs(start_, now));
+    respond_(std::move(r));
   }
 
   void Timeout() {
@@ -785,13 +792,19 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
     respond(std::move(r));
     return;
   }
+  TimePoint follow_wait{};
+  // A segment being followed goes on being followed: every viewer gets the
+  // same bytes, even when another pipeline completes first (SPEC §9).
+  if (auto r = FollowAnswer(request, event, address, now, &follow_wait, true)) {
+    respond(std::move(*r));
+    return;
+  }
   Decision d = event->Resolve(address, now);
   if (d.selection_changed) metrics_.Selection(cfg->id, d.record.id.pipeline);
   if (d.outcome == Selection::Outcome::kServe) {
     ServeDecision(request, event, std::move(d), std::move(respond));
     return;
   }
-  TimePoint follow_wait{};
   if (auto r = FollowAnswer(request, event, address, now, &follow_wait)) {
     respond(std::move(*r));
     return;
@@ -835,11 +848,11 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
 std::optional<Response> OriginService::FollowAnswer(const Request& request,
                                                     const std::shared_ptr<LiveEvent>& event,
                                                     const ObjectAddress& address, TimePoint now,
-                                                    TimePoint* wait_until) {
+                                                    TimePoint* wait_until, bool chosen_only) {
   if (request.method != "GET") return std::nullopt;  // HEAD waits for the whole object
   const auto cfg = event->config();
   if (!cfg->low_latency) return std::nullopt;
-  FollowDecision f = event->Follow(address, now);
+  FollowDecision f = event->Follow(address, now, chosen_only);
   if (f.outcome == Selection::Outcome::kWait) *wait_until = f.wait_until;
   if (f.outcome != Selection::Outcome::kServe) return std::nullopt;
   Response r;

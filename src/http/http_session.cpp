@@ -80,6 +80,7 @@ HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHand
                          std::shared_ptr<const ListenerOptions> options,
                          std::shared_ptr<ListenerState> state)
     : stream_(std::move(socket)),
+      keep_alive_timer_(stream_.get_executor()),
       handler_(std::move(handler)),
       options_(std::move(options)),
       state_(std::move(state)),
@@ -333,6 +334,10 @@ void HttpSession::StartStream(std::shared_ptr<bhttp::response<bhttp::empty_body>
   head->keep_alive(keep_alive);
   beast::error_code ignored;
   stream_.socket().set_option(tcp::no_delay(true), ignored);  // each frame goes out at once
+  // While it waits for the upload, nothing else keeps the session alive: the
+  // upload's notification holds it weakly (no cycle through the shared body).
+  keep_alive_timer_.expires_after(std::chrono::hours(24));
+  keep_alive_timer_.async_wait([self = shared_from_this()](beast::error_code) {});
   auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
   stream_.expires_after(options_->idle_timeout);
   bhttp::async_write_header(
@@ -402,7 +407,11 @@ void HttpSession::PumpStream() {
 
 void HttpSession::OnStreamWrite(beast::error_code ec) {
   writing_.clear();
-  if (ec) return EndStream(false);
+  if (ec) {
+    spdlog::debug("[{}] {} {}: streamed answer cut off: {}", options_->name, remote_,
+                  reader_.request().target, ec.message());
+    return EndStream(false);
+  }
   if (!follow_sent_) {
     follow_sent_ = true;
     follow_->FirstByteSent();
@@ -411,6 +420,7 @@ void HttpSession::OnStreamWrite(beast::error_code ec) {
 }
 
 void HttpSession::EndStream(bool clean) {
+  keep_alive_timer_.cancel();
   follow_.reset();
   writing_.clear();
   follow_waiter_ = 0;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -64,6 +65,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Close();
 
   beast::tcp_stream stream_;
+  net::steady_timer keep_alive_timer_;  // pending while a streamed answer waits
   beast::flat_buffer buffer_;
   const std::shared_ptr<core::RequestHandler> handler_;
   const std::shared_ptr<const ListenerOptions> options_;

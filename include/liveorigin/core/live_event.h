@@ -110,8 +110,10 @@ class LiveEvent {
   void RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool failed,
                         std::vector<WaitList::Wake>* to_wake);
   // Which upload a GET of the segment follows now; the choice is made once
-  // and kept while that upload goes on.
-  FollowDecision Follow(const ObjectAddress& address, TimePoint now);
+  // and kept while that upload goes on. `chosen_only`: only an existing
+  // choice (asked before selecting among complete candidates, so a segment
+  // being followed is not answered with another pipeline's bytes).
+  FollowDecision Follow(const ObjectAddress& address, TimePoint now, bool chosen_only = false);
   size_t live_uploads() const;
 
   bool HasAnyCandidate(const ObjectAddress& address) const;

@@ -99,7 +99,7 @@ class OriginService final : public RequestHandler,
   std::optional<Response> FollowAnswer(const Request& request,
                                        const std::shared_ptr<LiveEvent>& event,
                                        const ObjectAddress& address, TimePoint now,
-                                       TimePoint* wait_until);
+                                       TimePoint* wait_until, bool chosen_only = false);
   void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,

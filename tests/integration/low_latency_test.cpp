@@ -1,0 +1,252 @@
+// Low latency (SPEC §9) against the real daemon: a real ffmpeg LL-DASH
+// segment (one moof+mdat per frame) is PUT in pieces over a chunked upload
+// while GETs follow it.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "fmp4_fixtures.h"
+#include "streaming_client.h"
+#include "test_daemon.h"
+
+namespace liveorigin::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kD = 1s;  // the fixture's duration: its candidates are clean
+
+std::string EventYaml(const std::string& id, bool low_latency) {
+  return "id: " + id +
+         "\n"
+         "segment_duration: 1s\n"
+         "dvr_window: 120s\n"
+         "media_template: \"$RepresentationID$/$Number$.m4s\"\n"
+         "init_template: \"$RepresentationID$/init.mp4\"\n"
+         "pipelines:\n  - {id: a}\n  - {id: b}\n"
+         "hold: {max_wait: 30s}\n"
+         "preferred_grace: 500ms\n"
+         "ingest_ahead: 5\n" +
+         (low_latency ? "low_latency: true\n" : "");
+}
+
+class LowLatencyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    daemon_ = std::make_unique<TestDaemon>(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    daemon_->WriteEvent("ll", EventYaml("ll", true));
+    daemon_->WriteEvent("plain", EventYaml("plain", false));
+    ASSERT_TRUE(daemon_->Start());
+    seg_ = Fixture("ldash_video_1.m4s");
+    pieces_ = FramePieces(seg_);
+    ASSERT_EQ(pieces_.size(), 26u) << "styp, then one moof+mdat per frame";
+    // The segment being produced now: PUTs are accepted, GETs are held.
+    target_ = "/ll/v/" + std::to_string(LiveEdgeNumber(kD) + 1) + ".m4s";
+  }
+  uint16_t port() const { return daemon_->port(); }
+  // Bytes of the first `n` pieces.
+  size_t Prefix(size_t n) const {
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; ++i) bytes += pieces_[i].size();
+    return bytes;
+  }
+  // b's copy differs from a's in the last sample byte, so a viewer's bytes
+  // say which pipeline it got.
+  std::string OtherCopy() const {
+    std::string b = seg_;
+    b.back() = static_cast<char>(b.back() ^ 0x5A);
+    return b;
+  }
+
+  void TearDown() override {
+    if (HasFailure() && daemon_) std::cerr << daemon_->Log() << std::endl;
+  }
+
+  std::unique_ptr<TestDaemon> daemon_;
+  std::string seg_, target_;
+  std::vector<std::string> pieces_;
+};
+
+TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
+  // A player asks before the segment started: held until the first moof.
+  StreamingGet early(port(), target_);
+  ASSERT_TRUE(early.sent());
+  ASSERT_TRUE(daemon_->WaitForHeld(1));
+
+  PieceUpload put(port(), target_, "a");
+  ASSERT_TRUE(put.started());
+  std::unique_ptr<StreamingGet> late;
+  for (size_t i = 0; i + 1 < pieces_.size(); ++i) {
+    ASSERT_TRUE(put.Send(pieces_[i]));
+    if (i == 0) continue;  // styp alone: nothing to follow yet
+    // Every piece reaches the follower while the upload is still open.
+    ASSERT_TRUE(early.WaitForBytes(Prefix(i + 1))) << "piece " << i;
+    EXPECT_EQ(early.body(), seg_.substr(0, Prefix(i + 1)));
+    if (i == 12) {
+      late = std::make_unique<StreamingGet>(port(), target_);  // joins halfway
+      ASSERT_TRUE(late->WaitForBytes(Prefix(i + 1)));
+    }
+  }
+  EXPECT_EQ(early.status(), 200);
+  EXPECT_EQ(early.Header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(early.HasHeader("content-length"));
+  EXPECT_FALSE(early.HasHeader("etag"));
+  EXPECT_EQ(early.Header("cache-control"), "public, max-age=1");
+  EXPECT_EQ(early.Header("x-live-pipeline"), "a");
+  EXPECT_EQ(early.Header("content-type"), "video/iso.segment");
+  EXPECT_FALSE(early.Header("x-live-held-ms").empty());
+  EXPECT_FALSE(early.complete()) << "the answer cannot end before the upload";
+
+  ASSERT_TRUE(put.Send(pieces_.back()));
+  EXPECT_EQ(put.Finish(), 201);
+  ASSERT_TRUE(early.WaitForEnd()) << "the terminating chunk follows a clean upload";
+  EXPECT_EQ(early.body(), seg_);
+  ASSERT_TRUE(late->WaitForEnd());
+  EXPECT_EQ(late->body(), seg_) << "a late follower gets the whole segment from its start";
+
+  // Once stored, the segment is served whole, as it was followed.
+  auto whole = daemon_->Get(target_);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body, seg_);
+  EXPECT_FALSE(whole->Header("etag").empty());
+  EXPECT_EQ(whole->Header("x-live-pipeline"), "a");
+
+  EXPECT_EQ(daemon_->Metric("liveorigin_following_gets_total"), 2);
+  EXPECT_GE(daemon_->Metric("liveorigin_follow_first_byte_seconds_count").value_or(0), 2);
+  EXPECT_EQ(daemon_->Metric(R"(liveorigin_live_uploads_total{outcome="complete"})"), 1);
+  EXPECT_TRUE(WaitUntil([&] { return daemon_->Metric("liveorigin_following_gets") == 0; }));
+  EXPECT_EQ(daemon_->Metric("liveorigin_uploads_in_progress"), 0);
+}
+
+TEST_F(LowLatencyTest, RacingPipelinesEveryGetFollowsTheSameUpload) {
+  const std::string seg_b = OtherCopy();
+  const auto pieces_b = FramePieces(seg_b);
+  PieceUpload b(port(), target_, "b");
+  ASSERT_TRUE(b.Send(pieces_b[0]) && b.Send(pieces_b[1]));
+  std::vector<std::unique_ptr<StreamingGet>> gets;
+  gets.push_back(std::make_unique<StreamingGet>(port(), target_));
+  ASSERT_TRUE(gets.back()->WaitForBytes(Prefix(2)));
+  ASSERT_EQ(gets.back()->Header("x-live-pipeline"), "b") << "only b had started";
+
+  PieceUpload a(port(), target_, "a");
+  for (size_t i = 2; i + 1 < pieces_.size(); ++i) {
+    if (i == 2) ASSERT_TRUE(a.Send(pieces_[0]) && a.Send(pieces_[1]));
+    ASSERT_TRUE(a.Send(pieces_[i]));
+    ASSERT_TRUE(b.Send(pieces_b[i]));
+    if (i % 6 == 0) gets.push_back(std::make_unique<StreamingGet>(port(), target_));
+  }
+  // The preferred pipeline completes first: the segment keeps following b,
+  // so every viewer gets the same bytes.
+  ASSERT_TRUE(a.Send(pieces_.back()));
+  EXPECT_EQ(a.Finish(), 201);
+  gets.push_back(std::make_unique<StreamingGet>(port(), target_));
+  ASSERT_TRUE(gets.back()->WaitForBytes(Prefix(pieces_.size() - 1)));
+  ASSERT_TRUE(b.Send(pieces_b.back()));
+  EXPECT_EQ(b.Finish(), 201);
+  for (auto& g : gets) {
+    ASSERT_TRUE(g->WaitForEnd());
+    EXPECT_EQ(g->Header("x-live-pipeline"), "b");
+    EXPECT_TRUE(g->body() == seg_b) << "a follower got bytes other than b's";
+  }
+  // b completed clean while followed: it is the sticky choice.
+  auto whole = daemon_->Get(target_);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->Header("x-live-pipeline"), "b");
+  EXPECT_TRUE(whole->body == seg_b);
+}
+
+TEST_F(LowLatencyTest, CutOffUploadEndsItsFollowersAndTheNextGetFollowsTheOther) {
+  const std::string seg_b = OtherCopy();
+  const auto pieces_b = FramePieces(seg_b);
+  PieceUpload a(port(), target_, "a");
+  PieceUpload b(port(), target_, "b");
+  for (size_t i = 0; i < 8; ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  StreamingGet first(port(), target_);
+  ASSERT_TRUE(first.WaitForBytes(Prefix(8)));
+  ASSERT_EQ(first.Header("x-live-pipeline"), "a");
+  for (size_t i = 0; i < 8; ++i) ASSERT_TRUE(b.Send(pieces_b[i]));
+
+  a.Cut();
+  EXPECT_FALSE(first.WaitForEnd()) << "no terminating chunk after a cut-off upload";
+  EXPECT_TRUE(first.closed()) << "the connection is closed so no cache keeps the truncated answer";
+  EXPECT_EQ(first.body(), seg_.substr(0, first.body().size()));
+  EXPECT_LT(first.body().size(), seg_.size());
+
+  StreamingGet next(port(), target_);
+  ASSERT_TRUE(next.WaitForBytes(Prefix(8)));
+  EXPECT_EQ(next.Header("x-live-pipeline"), "b");
+  for (size_t i = 8; i < pieces_b.size(); ++i) ASSERT_TRUE(b.Send(pieces_b[i]));
+  EXPECT_EQ(b.Finish(), 201);
+  ASSERT_TRUE(next.WaitForEnd());
+  EXPECT_TRUE(next.body() == seg_b);
+  EXPECT_TRUE(WaitUntil(
+      [&] { return daemon_->Metric(R"(liveorigin_live_uploads_total{outcome="aborted"})") == 1; }));
+}
+
+TEST_F(LowLatencyTest, StalledUploadEndsItsFollowersThenIsStoredWhenItCompletes) {
+  PieceUpload a(port(), target_, "a");
+  for (size_t i = 0; i < 5; ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  StreamingGet follower(port(), target_);
+  ASSERT_TRUE(follower.WaitForBytes(Prefix(5)));
+  // No byte for max(d/2, 1 s): the follower is cut off.
+  EXPECT_FALSE(follower.WaitForEnd());
+  EXPECT_TRUE(follower.closed());
+  EXPECT_EQ(daemon_->Metric(R"(liveorigin_live_uploads_total{outcome="stalled"})"), 1);
+  // The upload itself goes on and is stored.
+  for (size_t i = 5; i < pieces_.size(); ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  EXPECT_EQ(a.Finish(), 201);
+  auto whole = daemon_->Get(target_);
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_EQ(whole->body, seg_);
+}
+
+TEST_F(LowLatencyTest, CorruptUploadEndsItsFollowersWithoutTheLastChunk) {
+  // The last mdat announces more bytes than arrive: the complete upload is
+  // corrupt, which only its end can show.
+  std::string last = pieces_.back();
+  last.resize(last.size() - 50);
+  PieceUpload a(port(), target_, "a");
+  for (size_t i = 0; i + 1 < pieces_.size(); ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  StreamingGet follower(port(), target_);
+  ASSERT_TRUE(follower.WaitForBytes(Prefix(pieces_.size() - 1)));
+  ASSERT_TRUE(a.Send(last));
+  EXPECT_EQ(a.Finish(), 201);  // stored, tagged corrupt
+  EXPECT_FALSE(follower.WaitForEnd());
+  EXPECT_TRUE(follower.closed());
+}
+
+TEST_F(LowLatencyTest, NotAMediaSegmentIsNeverFollowed) {
+  PieceUpload a(port(), target_, "a");
+  ASSERT_TRUE(a.Send(std::string("\0\0\0\x10mdat", 8) + "12345678"));  // mdat before any moof
+  StreamingGet get(port(), target_);
+  ASSERT_TRUE(daemon_->WaitForHeld(1)) << "nothing to follow: held for a complete candidate";
+  EXPECT_EQ(a.Finish(), 201);
+  ASSERT_TRUE(get.WaitForEnd());
+  EXPECT_EQ(get.status(), 200);
+  EXPECT_EQ(get.Header("x-live-defects"), "corrupt");
+  EXPECT_FALSE(get.Header("content-length").empty());
+}
+
+TEST_F(LowLatencyTest, EventWithoutLowLatencyHoldsUntilTheUploadIsComplete) {
+  const std::string target = "/plain/v/" + std::to_string(LiveEdgeNumber(kD) + 1) + ".m4s";
+  PieceUpload a(port(), target, "a");
+  for (size_t i = 0; i + 1 < pieces_.size(); ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  StreamingGet get(port(), target);
+  ASSERT_TRUE(daemon_->WaitForHeld(1)) << "held, not following";
+  EXPECT_EQ(daemon_->Metric("liveorigin_uploads_in_progress"), 0);
+  ASSERT_TRUE(a.Send(pieces_.back()));
+  EXPECT_EQ(a.Finish(), 201);
+  ASSERT_TRUE(get.WaitForEnd());
+  EXPECT_EQ(get.status(), 200);
+  EXPECT_EQ(get.Header("content-length"), std::to_string(seg_.size()));
+  EXPECT_FALSE(get.Header("etag").empty());
+  EXPECT_EQ(get.body(), seg_);
+  EXPECT_EQ(daemon_->Metric("liveorigin_following_gets_total"), 0);
+}
+
+}  // namespace
+}  // namespace liveorigin::testing
