@@ -402,6 +402,9 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
   void Recheck() {
     if (done_.load()) return;
+    // Armed before looking: whatever changes after the look wakes this
+    // request again (a wake-up that finds nothing new is harmless).
+    Arm();
     OriginService& s = *service_;
     const TimePoint now = s.clock_.Now();
     TimePoint follow_wait{};
@@ -425,7 +428,6 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait)) {
       return Follow(std::move(*r), now);
     }
-    Arm();
     if (d.outcome == Selection::Outcome::kWait) ScheduleRecheck(d.wait_until);
     if (follow_wait != TimePoint{}) ScheduleRecheck(follow_wait);
   }
@@ -862,6 +864,9 @@ std::optional<Response> OriginService::FollowAnswer(const Request& request,
   r.SetHeader("Cache-Control",
               MaxAge(std::max<int64_t>(1, (cfg->segment_duration.count() + 999) / 1000)));
   r.SetHeader("X-Live-Pipeline", f.pipeline);
+  // nginx streams this answer through unbuffered (and so never caches it);
+  // complete answers stay buffered and cached as usual.
+  r.SetHeader("X-Accel-Buffering", "no");
   r.cmsd_dynamic = true;
   metrics_.FollowStarted();
   auto self = shared_from_this();

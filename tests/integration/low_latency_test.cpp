@@ -95,6 +95,7 @@ TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
   EXPECT_EQ(early.Header("cache-control"), "public, max-age=1");
   EXPECT_EQ(early.Header("x-live-pipeline"), "a");
   EXPECT_EQ(early.Header("content-type"), "video/iso.segment");
+  EXPECT_EQ(early.Header("x-accel-buffering"), "no");
   EXPECT_FALSE(early.Header("x-live-held-ms").empty());
   EXPECT_FALSE(early.complete()) << "the answer cannot end before the upload";
 
@@ -112,6 +113,7 @@ TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
   EXPECT_EQ(whole->body, seg_);
   EXPECT_FALSE(whole->Header("etag").empty());
   EXPECT_EQ(whole->Header("x-live-pipeline"), "a");
+  EXPECT_TRUE(whole->Header("x-accel-buffering").empty());
 
   EXPECT_EQ(daemon_->Metric("liveorigin_following_gets_total"), 2);
   EXPECT_GE(daemon_->Metric("liveorigin_follow_first_byte_seconds_count").value_or(0), 2);
