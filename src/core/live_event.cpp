@@ -18,6 +18,14 @@ namespace liveorigin::core {
 using storage::CandidateRecord;
 using storage::ObjectKind;
 
+namespace {
+
+// Object waiters share the wait list with segment waiters under a key no
+// rendition can have (request paths never contain NUL).
+std::string ObjectWaitKey(const std::string& path) { return std::string(1, '\0') + path; }
+
+}  // namespace
+
 LiveEvent::LiveEvent(std::shared_ptr<const config::EventConfig> config,
                      std::shared_ptr<storage::SegmentStore> store)
     : store_(std::move(store)), state_(std::move(config)) {}
@@ -113,7 +121,11 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
       state_.Abandon(address, pipeline);
     }
     // Wake held GETs either way: on failure they go back to the old candidate.
-    if (address.number) *to_wake = waiters_.Take(address.rendition, *address.number);
+    if (address.number) {
+      *to_wake = waiters_.Take(address.rendition, *address.number);
+    } else {
+      *to_wake = waiters_.Take(ObjectWaitKey(address.path), 0);
+    }
   }
   for (const auto& a : misaligned) {
     spdlog::warn("event {}: pipelines {} and {} are misaligned at {} segment {}: offset {:.3f}s",
@@ -252,6 +264,16 @@ FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now, bo
   out.pipeline = order[sel.pipeline];
   out.content_type = u.content_type;
   return out;
+}
+
+uint64_t LiveEvent::AddObjectWaiter(const std::string& path, WaitList::Wake wake) {
+  MutexLock lock(mu_);
+  return waiters_.Add(ObjectWaitKey(path), 0, std::move(wake));
+}
+
+void LiveEvent::RemoveObjectWaiter(const std::string& path, uint64_t id) {
+  MutexLock lock(mu_);
+  waiters_.Remove(ObjectWaitKey(path), 0, id);
 }
 
 size_t LiveEvent::live_uploads() const {

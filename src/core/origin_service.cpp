@@ -12,6 +12,7 @@
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/entity_tag.h"
 #include "liveorigin/core/first_fragment.h"
+#include "liveorigin/core/hls_playlist.h"
 #include "liveorigin/core/live_body.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
@@ -471,6 +472,140 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 };
 
 // ---------------------------------------------------------------------------
+// PlaylistHold: an LL-HLS blocking playlist reload (SPEC §9). Holds a playlist
+// GET with `_HLS_msn` (and `_HLS_part`) until the playlist of the pipeline
+// that serves it contains that segment (or part); 503 after three target
+// durations; 400 when the segment is more than two beyond the last one.
+
+class OriginService::PlaylistHold final : public std::enable_shared_from_this<PlaylistHold> {
+ public:
+  PlaylistHold(std::shared_ptr<OriginService> service, Request request,
+               std::shared_ptr<LiveEvent> event, ObjectAddress address, BlockingReload reload,
+               Respond respond)
+      : service_(std::move(service)),
+        request_(std::move(request)),
+        event_(std::move(event)),
+        address_(std::move(address)),
+        reload_(reload),
+        respond_(std::move(respond)),
+        start_(service_->clock_.Now()) {}
+
+  void Start() {
+    service_->metrics_.HeldStarted();
+    Check();
+  }
+
+ private:
+  void Arm() {
+    std::weak_ptr<PlaylistHold> weak = shared_from_this();
+    MutexLock lock(mu_);
+    if (waiter_id_ != 0 || done_.load()) return;
+    waiter_id_ = event_->AddObjectWaiter(address_.path, [weak] {
+      if (auto self = weak.lock()) self->OnWake();
+    });
+  }
+  void Disarm() {
+    MutexLock lock(mu_);
+    if (waiter_id_) event_->RemoveObjectWaiter(address_.path, waiter_id_);
+    waiter_id_ = 0;
+  }
+  void OnWake() {
+    {
+      MutexLock lock(mu_);
+      waiter_id_ = 0;
+    }
+    Check();
+  }
+
+  void Check() {
+    if (done_.load()) return;
+    Arm();  // before looking: a playlist stored after the look wakes this again
+    Decision d = event_->Resolve(address_, service_->clock_.Now());
+    if (d.outcome != Selection::Outcome::kServe) {
+      return Finish(NotFound("no pipeline has delivered this playlist", 1));
+    }
+    auto self = shared_from_this();
+    const CandidateRecord record = d.record;
+    service_->LoadBody(record, [self, d = std::move(d)](Result<Body> body) mutable {
+      self->OnPlaylist(std::move(d), body);
+    });
+  }
+
+  void OnPlaylist(Decision d, const Result<Body>& body) {
+    if (done_.load()) return;
+    std::optional<PlaylistProgress> progress;
+    if (body.ok() && *body) progress = ParsePlaylistProgress(**body);
+    if (!progress || progress->Satisfies(reload_)) return Serve(std::move(d));
+    if (progress->TooFarAhead(reload_)) {
+      Response r =
+          Response::Error(400, "bad_request",
+                          "_HLS_msn " + std::to_string(reload_.msn) +
+                              " is more than two beyond the playlist's last media sequence number");
+      r.SetHeader("Cache-Control", "no-store");
+      return Finish(std::move(r));
+    }
+    ArmDeadline(progress->target_duration);
+  }
+
+  // Three target durations from the start (the event's segment duration when
+  // the playlist names none).
+  void ArmDeadline(double target_seconds) {
+    {
+      MutexLock lock(mu_);
+      if (deadline_armed_) return;
+      deadline_armed_ = true;
+    }
+    Millis target = target_seconds > 0 ? Millis(static_cast<int64_t>(target_seconds * 1000))
+                                       : event_->config()->segment_duration;
+    const TimePoint deadline = start_ + 3 * target;
+    const auto delay = std::chrono::duration_cast<Millis>(deadline - service_->clock_.Now());
+    auto self = shared_from_this();
+    service_->exec_.timers.RunAfter(std::max(Millis(0), delay) + Millis(1), [self] {
+      Response r = Response::Error(503, "playlist_not_updated",
+                                   "the playlist did not reach the requested media sequence "
+                                   "number within three target durations");
+      r.SetHeader("Cache-Control", "no-store");
+      r.SetHeader("Retry-After", "1");
+      self->Finish(std::move(r));
+    });
+  }
+
+  void Serve(Decision d) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    OriginService& s = *service_;
+    s.overload_.Released();
+    s.metrics_.HeldFinished("released");
+    auto self = shared_from_this();
+    s.ServeDecision(request_, event_, std::move(d), [self](Response r) {
+      r.SetHeader("X-Live-Held-Ms", HeldMs(self->start_, self->service_->clock_.Now()));
+      self->respond_(std::move(r));
+    });
+  }
+
+  void Finish(Response r) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    service_->overload_.Released();
+    service_->metrics_.HeldFinished(r.status == 503 ? "timeout" : "refused");
+    r.SetHeader("X-Live-Held-Ms", HeldMs(start_, service_->clock_.Now()));
+    respond_(std::move(r));
+  }
+
+  const std::shared_ptr<OriginService> service_;
+  Request request_;
+  std::shared_ptr<LiveEvent> event_;
+  ObjectAddress address_;
+  BlockingReload reload_;
+  Respond respond_;
+  TimePoint start_;
+  std::atomic<bool> done_{false};
+  Mutex mu_;
+  uint64_t waiter_id_ GUARDED_BY(mu_) = 0;
+  bool deadline_armed_ GUARDED_BY(mu_) = false;
+};
+
+// ---------------------------------------------------------------------------
 
 OriginService::OriginService(EventRegistry& registry, storage::SegmentStore& store,
                              BodyCache& cache, metrics::OriginMetrics& metrics, const Clock& clock,
@@ -751,12 +886,50 @@ void OriginService::HandleGet(Request request, Respond respond) {
     GetSegment(std::move(request), std::move(event), std::move(*address), std::move(respond));
     return;
   }
+  const std::string_view path = address->path;
+  if (path.size() > 5 && path.substr(path.size() - 5) == ".m3u8") {
+    // LL-HLS blocking playlist reload (SPEC §9).
+    auto reload = ParseBlockingReload(request.target);
+    if (!reload.ok()) {
+      respond(Response::Error(400, "bad_request", reload.status().message()));
+      return;
+    }
+    if (*reload) {
+      if (!overload_.TryHold()) {
+        Response r = Response::Error(503, "too_many_held_requests",
+                                     "too many requests are waiting at the live edge");
+        r.SetHeader("Retry-After", "1");
+        respond(std::move(r));
+        return;
+      }
+      std::make_shared<PlaylistHold>(shared_from_this(), std::move(request), std::move(event),
+                                     std::move(*address), **reload, std::move(respond))
+          ->Start();
+      return;
+    }
+  }
   Decision d = event->Resolve(*address, clock_.Now());
   if (d.outcome != Selection::Outcome::kServe) {
     respond(NotFound("no pipeline has delivered this object", 1));
     return;
   }
   ServeDecision(request, event, std::move(d), std::move(respond));
+}
+
+void OriginService::LoadBody(const CandidateRecord& record,
+                             std::function<void(Result<Body>)> done) {
+  const std::string key = BodyCacheKey(record);
+  if (auto body = cache_.Get(key)) {
+    done(*body);
+    return;
+  }
+  auto self = shared_from_this();
+  BodyCache::Loader load = [self, id = record.id](BodyCache::Loaded loaded) {
+    self->exec_.workers.Post(
+        [self, id, loaded = std::move(loaded)] { loaded(self->store_.GetBody(id)); });
+  };
+  auto on_loaded = [done](Result<Body> body) { done(std::move(body)); };
+  if (auto body = cache_.GetOrLoad(key, load, on_loaded)) done(*body);
 }
 
 void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event,

@@ -250,6 +250,47 @@ TEST_F(LowLatencyTest, EventWithoutLowLatencyHoldsUntilTheUploadIsComplete) {
   EXPECT_EQ(daemon_->Metric("liveorigin_following_gets_total"), 0);
 }
 
+std::string Playlist(uint64_t segments, uint64_t parts) {
+  std::string p = "#EXTM3U\n#EXT-X-VERSION:9\n#EXT-X-TARGETDURATION:1\n#EXT-X-MEDIA-SEQUENCE:0\n";
+  for (uint64_t i = 0; i < segments; ++i) p += "#EXTINF:1.0,\nseg_" + std::to_string(i) + ".m4s\n";
+  for (uint64_t i = 0; i < parts; ++i) {
+    p += "#EXT-X-PART:DURATION=0.2,URI=\"seg_" + std::to_string(segments) + "." +
+         std::to_string(i) + ".m4s\"\n";
+  }
+  return p;
+}
+
+TEST_F(LowLatencyTest, BlockingPlaylistReloadIsHeldUntilThePlaylistHasTheSegment) {
+  const std::vector<std::pair<std::string, std::string>> a{{"X-Live-Pipeline", "a"}};
+  ASSERT_EQ(daemon_->Put("/ll/hls/live.m3u8", Playlist(2, 1), a)->status, 201);
+  // Already there: answered at once.
+  auto have = daemon_->Get("/ll/hls/live.m3u8?_HLS_msn=1");
+  ASSERT_TRUE(have);
+  EXPECT_EQ(have->status, 200);
+  EXPECT_EQ(have->body, Playlist(2, 1));
+  auto part = daemon_->Get("/ll/hls/live.m3u8?_HLS_msn=2&_HLS_part=0");
+  ASSERT_TRUE(part);
+  EXPECT_EQ(part->status, 200);
+  // Bad requests.
+  EXPECT_EQ(daemon_->Get("/ll/hls/live.m3u8?_HLS_part=1")->status, 400);
+  EXPECT_EQ(daemon_->Get("/ll/hls/live.m3u8?_HLS_msn=4")->status, 400)
+      << "more than two beyond the last media sequence number (1)";
+  // Held until a playlist PUT contains segment 2.
+  StreamingGet next(port(), "/ll/hls/live.m3u8?_HLS_msn=2");
+  ASSERT_TRUE(daemon_->WaitForHeld(1));
+  ASSERT_EQ(daemon_->Put("/ll/hls/live.m3u8", Playlist(2, 3), a)->status, 204);
+  ASSERT_TRUE(daemon_->WaitForHeld(1)) << "parts of segment 2 are not segment 2";
+  ASSERT_EQ(daemon_->Put("/ll/hls/live.m3u8", Playlist(3, 0), a)->status, 204);
+  ASSERT_TRUE(next.WaitForEnd());
+  EXPECT_EQ(next.status(), 200);
+  EXPECT_EQ(next.body(), Playlist(3, 0));
+  EXPECT_FALSE(next.Header("x-live-held-ms").empty());
+  // Never reached: 503 after three target durations.
+  StreamingGet never(port(), "/ll/hls/live.m3u8?_HLS_msn=4");
+  ASSERT_TRUE(never.WaitForEnd());
+  EXPECT_EQ(never.status(), 503);
+}
+
 // SIGTERM with an upload in progress and a GET following it, past the drain
 // deadline: the process exits 0 (under the asan preset a use-after-free in
 // the teardown of the follower or the upload makes it non-zero).

@@ -123,6 +123,10 @@ class LiveEvent {
   // that segment arrives or its sticky choice becomes durable.
   uint64_t AddWaiter(const std::string& rendition, uint64_t number, WaitList::Wake wake);
   void RemoveWaiter(const std::string& rendition, uint64_t number, uint64_t id);
+  // Held playlist GETs (LL-HLS blocking reload): `wake` runs once, without
+  // locks held, when a new candidate of the object `path` is stored.
+  uint64_t AddObjectWaiter(const std::string& path, WaitList::Wake wake);
+  void RemoveObjectWaiter(const std::string& path, uint64_t id);
   size_t waiting() const;
 
   // Start-up: state from the store.

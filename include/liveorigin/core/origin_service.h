@@ -12,6 +12,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,6 +87,7 @@ class OriginService final : public RequestHandler,
  private:
   class Upload;
   class HeldRequest;
+  class PlaylistHold;
 
   void HandleGet(Request request, Respond respond);
   void HandleDelete(const Request& request, const Respond& respond);
@@ -100,6 +102,9 @@ class OriginService final : public RequestHandler,
                                        const std::shared_ptr<LiveEvent>& event,
                                        const ObjectAddress& address, TimePoint now,
                                        TimePoint* wait_until, bool chosen_only = false);
+  // Calls `done` with the bytes of a candidate (from the cache, or read on a
+  // worker; concurrent reads of the same candidate share one).
+  void LoadBody(const storage::CandidateRecord& record, std::function<void(Result<Body>)> done);
   void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
