@@ -64,6 +64,40 @@ bool PlaylistProgress::TooFarAhead(const BlockingReload& r) const {
   return r.msn > next + 1;
 }
 
+std::vector<std::string> PreloadHintPaths(std::string_view text, std::string_view event,
+                                          std::string_view playlist_path, size_t max_hints) {
+  std::vector<std::string> out;
+  constexpr std::string_view kTag = "#EXT-X-PRELOAD-HINT:";
+  const size_t slash = playlist_path.rfind('/');
+  const std::string_view dir =
+      slash == std::string_view::npos ? std::string_view() : playlist_path.substr(0, slash + 1);
+  const std::string absolute_prefix = "/" + std::string(event) + "/";
+  while (!text.empty() && out.size() < max_hints) {
+    const size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view() : text.substr(eol + 1);
+    if (!StartsWith(line, kTag)) continue;
+    const size_t at = line.find("URI=\"");
+    if (at == std::string_view::npos) continue;
+    const size_t end = line.find('"', at + 5);
+    if (end == std::string_view::npos) continue;
+    std::string_view uri = line.substr(at + 5, end - at - 5);
+    uri = uri.substr(0, uri.find('?'));
+    if (uri.empty() || uri.find("://") != std::string_view::npos) continue;
+    std::string path;
+    if (uri.front() == '/') {
+      if (!StartsWith(uri, absolute_prefix)) continue;
+      path = std::string(uri.substr(absolute_prefix.size()));
+    } else {
+      path = std::string(dir) + std::string(uri);
+    }
+    // Only plain names: the request path validation refuses the rest anyway.
+    if (path.find("..") != std::string::npos || path.find("//") != std::string::npos) continue;
+    out.push_back(std::move(path));
+  }
+  return out;
+}
+
 std::optional<PlaylistProgress> ParsePlaylistProgress(std::string_view text) {
   PlaylistProgress p;
   bool header = false;

@@ -9,6 +9,7 @@
 #include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/follow_selector.h"
+#include "liveorigin/core/hls_playlist.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/media_inspector.h"
@@ -103,6 +104,11 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
     state_.CheckContinuity(&rec, now);
   }
 
+  std::optional<std::vector<std::string>> hints;
+  if (address.kind == ObjectKind::kOther && address.path.size() > 5 &&
+      address.path.compare(address.path.size() - 5, 5, ".m3u8") == 0) {
+    hints = PreloadHintPaths(*body, rec.id.event, address.path);
+  }
   result.status = store_->PutCandidate(rec, *body);
 
   std::vector<PipelineAlignment> misaligned;
@@ -111,6 +117,14 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
     MutexLock lock(mu_);
     if (result.status.ok()) {
       misaligned = state_.Commit(rec, parsed_init, now);
+      if (hints) {
+        const std::pair<std::string, std::string> key{address.path, pipeline};
+        if (hints->empty()) {
+          hints_.erase(key);
+        } else if (hints_.count(key) || hints_.size() < kMaxHintedPlaylists) {
+          hints_[key] = std::move(*hints);
+        }
+      }
       if (meta.was_live && address.number) {
         auto seg = live_.find({address.rendition, *address.number});
         if (seg != live_.end() && seg->second.followed == pipeline) {
@@ -274,6 +288,14 @@ uint64_t LiveEvent::AddObjectWaiter(const std::string& path, WaitList::Wake wake
 void LiveEvent::RemoveObjectWaiter(const std::string& path, uint64_t id) {
   MutexLock lock(mu_);
   waiters_.Remove(ObjectWaitKey(path), 0, id);
+}
+
+bool LiveEvent::IsPreloadHint(const std::string& path) const {
+  MutexLock lock(mu_);
+  for (const auto& [key, paths] : hints_) {
+    if (std::find(paths.begin(), paths.end(), path) != paths.end()) return true;
+  }
+  return false;
 }
 
 size_t LiveEvent::live_uploads() const {

@@ -479,9 +479,11 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
 class OriginService::PlaylistHold final : public std::enable_shared_from_this<PlaylistHold> {
  public:
+  // Without `reload`: a GET for an object a playlist announces in
+  // EXT-X-PRELOAD-HINT, held until the object is PUT (404 after hold.max_wait).
   PlaylistHold(std::shared_ptr<OriginService> service, Request request,
-               std::shared_ptr<LiveEvent> event, ObjectAddress address, BlockingReload reload,
-               Respond respond)
+               std::shared_ptr<LiveEvent> event, ObjectAddress address,
+               std::optional<BlockingReload> reload, Respond respond)
       : service_(std::move(service)),
         request_(std::move(request)),
         event_(std::move(event)),
@@ -521,6 +523,10 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
     if (done_.load()) return;
     Arm();  // before looking: a playlist stored after the look wakes this again
     Decision d = event_->Resolve(address_, service_->clock_.Now());
+    if (!reload_) {
+      if (d.outcome == Selection::Outcome::kServe) return Serve(std::move(d));
+      return ArmDeadline(0);
+    }
     if (d.outcome != Selection::Outcome::kServe) {
       return Finish(NotFound("no pipeline has delivered this playlist", 1));
     }
@@ -535,11 +541,11 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
     if (done_.load()) return;
     std::optional<PlaylistProgress> progress;
     if (body.ok() && *body) progress = ParsePlaylistProgress(**body);
-    if (!progress || progress->Satisfies(reload_)) return Serve(std::move(d));
-    if (progress->TooFarAhead(reload_)) {
+    if (!progress || progress->Satisfies(*reload_)) return Serve(std::move(d));
+    if (progress->TooFarAhead(*reload_)) {
       Response r =
           Response::Error(400, "bad_request",
-                          "_HLS_msn " + std::to_string(reload_.msn) +
+                          "_HLS_msn " + std::to_string(reload_->msn) +
                               " is more than two beyond the playlist's last media sequence number");
       r.SetHeader("Cache-Control", "no-store");
       return Finish(std::move(r));
@@ -555,12 +561,17 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
       if (deadline_armed_) return;
       deadline_armed_ = true;
     }
-    Millis target = target_seconds > 0 ? Millis(static_cast<int64_t>(target_seconds * 1000))
-                                       : event_->config()->segment_duration;
-    const TimePoint deadline = start_ + 3 * target;
+    const auto cfg = event_->config();
+    const Millis target = target_seconds > 0 ? Millis(static_cast<int64_t>(target_seconds * 1000))
+                                             : cfg->segment_duration;
+    const TimePoint deadline = reload_ ? start_ + 3 * target : start_ + cfg->hold_max_wait;
     const auto delay = std::chrono::duration_cast<Millis>(deadline - service_->clock_.Now());
     auto self = shared_from_this();
     service_->exec_.timers.RunAfter(std::max(Millis(0), delay) + Millis(1), [self] {
+      if (!self->reload_) {
+        return self->Finish(
+            NotFound("the preloaded object was not delivered within hold.max_wait", 1));
+      }
       Response r = Response::Error(503, "playlist_not_updated",
                                    "the playlist did not reach the requested media sequence "
                                    "number within three target durations");
@@ -587,7 +598,7 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
     if (done_.exchange(true)) return;
     Disarm();
     service_->overload_.Released();
-    service_->metrics_.HeldFinished(r.status == 503 ? "timeout" : "refused");
+    service_->metrics_.HeldFinished(r.status == 503 || r.status == 404 ? "timeout" : "refused");
     r.SetHeader("X-Live-Held-Ms", HeldMs(start_, service_->clock_.Now()));
     respond_(std::move(r));
   }
@@ -596,7 +607,7 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
   Request request_;
   std::shared_ptr<LiveEvent> event_;
   ObjectAddress address_;
-  BlockingReload reload_;
+  std::optional<BlockingReload> reload_;
   Respond respond_;
   TimePoint start_;
   std::atomic<bool> done_{false};
@@ -910,6 +921,14 @@ void OriginService::HandleGet(Request request, Respond respond) {
   }
   Decision d = event->Resolve(*address, clock_.Now());
   if (d.outcome != Selection::Outcome::kServe) {
+    // LL-HLS: an object the playlist announces is held until it is PUT.
+    if (event->config()->hold_max_wait.count() > 0 && event->IsPreloadHint(address->path) &&
+        overload_.TryHold()) {
+      std::make_shared<PlaylistHold>(shared_from_this(), std::move(request), std::move(event),
+                                     std::move(*address), std::nullopt, std::move(respond))
+          ->Start();
+      return;
+    }
     respond(NotFound("no pipeline has delivered this object", 1));
     return;
   }

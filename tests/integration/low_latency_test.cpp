@@ -291,6 +291,22 @@ TEST_F(LowLatencyTest, BlockingPlaylistReloadIsHeldUntilThePlaylistHasTheSegment
   EXPECT_EQ(never.status(), 503);
 }
 
+TEST_F(LowLatencyTest, PreloadHintObjectIsHeldUntilItIsPut) {
+  const std::vector<std::pair<std::string, std::string>> a{{"X-Live-Pipeline", "a"}};
+  const std::string playlist =
+      Playlist(2, 1) + "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"seg_2.1.m4s\"\n";
+  ASSERT_EQ(daemon_->Put("/ll/hls/live.m3u8", playlist, a)->status, 201);
+  EXPECT_EQ(daemon_->Get("/ll/hls/seg_2.2.m4s")->status, 404) << "not announced: 404 at once";
+  StreamingGet hinted(port(), "/ll/hls/seg_2.1.m4s");
+  ASSERT_TRUE(daemon_->WaitForHeld(1));
+  const std::string part = RandomBytes(3000, 5);
+  ASSERT_EQ(daemon_->Put("/ll/hls/seg_2.1.m4s", part, a)->status, 201);
+  ASSERT_TRUE(hinted.WaitForEnd());
+  EXPECT_EQ(hinted.status(), 200);
+  EXPECT_EQ(hinted.body(), part);
+  EXPECT_FALSE(hinted.Header("x-live-held-ms").empty());
+}
+
 // SIGTERM with an upload in progress and a GET following it, past the drain
 // deadline: the process exits 0 (under the asan preset a use-after-free in
 // the teardown of the follower or the upload makes it non-zero).

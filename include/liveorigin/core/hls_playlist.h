@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "liveorigin/common/status.h"
 
@@ -41,6 +43,13 @@ struct PlaylistProgress {
   // request is answered 400.
   bool TooFarAhead(const BlockingReload& r) const;
 };
+
+// The objects a playlist announces with EXT-X-PRELOAD-HINT, as paths below
+// the event: URIs relative to the playlist (`playlist_path` is its path below
+// the event) or absolute ("/{event}/..."); other URIs are ignored, as are
+// hints beyond the first `max_hints`.
+std::vector<std::string> PreloadHintPaths(std::string_view text, std::string_view event,
+                                          std::string_view playlist_path, size_t max_hints = 8);
 
 // Parses a media playlist; nullopt when the text is not an M3U8 playlist.
 std::optional<PlaylistProgress> ParsePlaylistProgress(std::string_view text);

@@ -115,6 +115,11 @@ class LiveEvent {
   // being followed is not answered with another pipeline's bytes).
   FollowDecision Follow(const ObjectAddress& address, TimePoint now, bool chosen_only = false);
   size_t live_uploads() const;
+  // LL-HLS: whether the latest playlist of some pipeline announces `path` in
+  // an EXT-X-PRELOAD-HINT (a GET for it is held until it is PUT).
+  bool IsPreloadHint(const std::string& path) const;
+  // Playlists whose hints are remembered at most (per event).
+  static constexpr size_t kMaxHintedPlaylists = 256;
 
   bool HasAnyCandidate(const ObjectAddress& address) const;
   bool PipelineHealthy(const std::string& pipeline, TimePoint now) const;
@@ -165,6 +170,8 @@ class LiveEvent {
   WaitList waiters_ GUARDED_BY(mu_);
   std::map<LiveKey, LiveSegment> live_ GUARDED_BY(mu_);
   size_t live_count_ GUARDED_BY(mu_) = 0;
+  // (playlist path, pipeline) → paths its EXT-X-PRELOAD-HINT names.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> hints_ GUARDED_BY(mu_);
   uint64_t next_live_id_ GUARDED_BY(mu_) = 1;
 };
 

@@ -63,5 +63,22 @@ TEST(HlsPlaylistTest, BlockingQuery) {
   EXPECT_FALSE(ParseBlockingReload("/ev/live.m3u8?_HLS_msn=99999999999999999999").ok());
 }
 
+TEST(HlsPlaylistTest, PreloadHintPathsAreResolvedBelowTheEvent) {
+  EXPECT_EQ(PreloadHintPaths(kPlaylist, "ev", "hls/live.m3u8"),
+            std::vector<std::string>{"hls/seg_12.2.m4s"});
+  EXPECT_EQ(PreloadHintPaths("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"/ev/a/p.m4s?x=1\"\n", "ev",
+                             "live.m3u8"),
+            std::vector<std::string>{"a/p.m4s"});
+  EXPECT_TRUE(PreloadHintPaths("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"/other/p.m4s\"\n"
+                               "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"http://x/p.m4s\"\n"
+                               "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"../p.m4s\"\n"
+                               "#EXT-X-PRELOAD-HINT:TYPE=PART\n",
+                               "ev", "hls/live.m3u8")
+                  .empty());
+  std::string many;
+  for (int i = 0; i < 20; ++i) many += "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"p.m4s\"\n";
+  EXPECT_EQ(PreloadHintPaths(many, "ev", "live.m3u8").size(), 8u);
+}
+
 }  // namespace
 }  // namespace liveorigin::core
