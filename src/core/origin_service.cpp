@@ -1043,7 +1043,9 @@ std::optional<Response> OriginService::FollowAnswer(const Request& request,
                                                     const std::shared_ptr<LiveEvent>& event,
                                                     const ObjectAddress& address, TimePoint now,
                                                     TimePoint* wait_until, bool chosen_only) {
-  if (request.method != "GET") return std::nullopt;  // HEAD waits for the whole object
+  // HEAD waits for the whole object; so does HTTP/1.0, which has no chunked
+  // framing (an answer ended by closing could not be told from a cut-off one).
+  if (request.method != "GET" || !request.http11) return std::nullopt;
   const auto cfg = event->config();
   if (!cfg->low_latency) return std::nullopt;
   FollowDecision f = event->Follow(address, now, chosen_only);

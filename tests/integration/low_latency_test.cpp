@@ -233,6 +233,22 @@ TEST_F(LowLatencyTest, NotAMediaSegmentIsNeverFollowed) {
   EXPECT_FALSE(get.Header("content-length").empty());
 }
 
+TEST_F(LowLatencyTest, Http10GetWaitsForTheCompleteUpload) {
+  PieceUpload a(port(), target_, "a");
+  for (size_t i = 0; i + 1 < pieces_.size(); ++i) ASSERT_TRUE(a.Send(pieces_[i]));
+  HttpClient old("127.0.0.1", port());
+  ASSERT_TRUE(old.Connect());
+  ASSERT_TRUE(old.SendRaw("GET " + target_ + " HTTP/1.0\r\nHost: origin\r\n\r\n"));
+  ASSERT_TRUE(daemon_->WaitForHeld(1)) << "no chunked framing in HTTP/1.0: held, not following";
+  ASSERT_TRUE(a.Send(pieces_.back()));
+  EXPECT_EQ(a.Finish(), 201);
+  auto r = old.ReadResponse();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("content-length"), std::to_string(seg_.size()));
+  EXPECT_EQ(r->body, seg_);
+}
+
 TEST_F(LowLatencyTest, EventWithoutLowLatencyHoldsUntilTheUploadIsComplete) {
   const std::string target = "/plain/v/" + std::to_string(LiveEdgeNumber(kD) + 1) + ".m4s";
   PieceUpload a(port(), target, "a");

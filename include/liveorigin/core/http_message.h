@@ -25,6 +25,8 @@ struct Request {
   std::string body;    // small bodies only (non-PUT requests); PUT bodies stream to an UploadSink
   std::string remote;  // peer address, for logs
   std::optional<uint64_t> content_length;  // declared length, when not chunked
+  // HTTP/1.1 or later: a chunked answer can be sent (SPEC §9 followers).
+  bool http11 = true;
   // When the request head arrived (steady clock; zero when unknown): CMSD `rd`.
   std::chrono::steady_clock::time_point received{};
 
