@@ -532,7 +532,7 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
     }
     auto self = shared_from_this();
     const CandidateRecord record = d.record;
-    service_->LoadBody(record, [self, d = std::move(d)](Result<Body> body) mutable {
+    service_->LoadBody(record, [self, d = std::move(d)](const Result<Body>& body) mutable {
       self->OnPlaylist(std::move(d), body);
     });
   }
@@ -936,7 +936,7 @@ void OriginService::HandleGet(Request request, Respond respond) {
 }
 
 void OriginService::LoadBody(const CandidateRecord& record,
-                             std::function<void(Result<Body>)> done) {
+                             const std::function<void(Result<Body>)>& done) {
   const std::string key = BodyCacheKey(record);
   if (auto body = cache_.Get(key)) {
     done(*body);

@@ -294,7 +294,7 @@ void HttpSession::Respond(core::Response r) {
     for (auto& [name, value] : r.headers) head->insert(name, value);
     head->chunked(true);
     follow_ = std::move(r.follow);
-    return StartStream(std::move(head), framing.keep_alive);
+    return StartStream(head, framing.keep_alive);
   }
   auto res = std::make_shared<bhttp::response<SliceBody>>();
   res->version(11);
@@ -325,7 +325,7 @@ void HttpSession::OnWrite(bool close, beast::error_code ec) {
   StartRequest();
 }
 
-void HttpSession::StartStream(std::shared_ptr<bhttp::response<bhttp::empty_body>> head,
+void HttpSession::StartStream(const std::shared_ptr<bhttp::response<bhttp::empty_body>>& head,
                               bool keep_alive) {
   follow_next_ = 0;
   follow_waiter_ = 0;

@@ -57,7 +57,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // (one write at a time: a slow reader holds references, never copies);
   // the terminating chunk only when the upload was stored clean, else the
   // connection is closed.
-  void StartStream(std::shared_ptr<bhttp::response<bhttp::empty_body>> head, bool keep_alive);
+  void StartStream(const std::shared_ptr<bhttp::response<bhttp::empty_body>>& head,
+                   bool keep_alive);
   void PumpStream();
   void OnStreamWrite(beast::error_code ec);
   void EndStream(bool clean);

@@ -104,7 +104,8 @@ class OriginService final : public RequestHandler,
                                        TimePoint* wait_until, bool chosen_only = false);
   // Calls `done` with the bytes of a candidate (from the cache, or read on a
   // worker; concurrent reads of the same candidate share one).
-  void LoadBody(const storage::CandidateRecord& record, std::function<void(Result<Body>)> done);
+  void LoadBody(const storage::CandidateRecord& record,
+                const std::function<void(Result<Body>)>& done);
   void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,
