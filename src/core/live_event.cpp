@@ -25,6 +25,13 @@ namespace {
 // rendition can have (request paths never contain NUL).
 std::string ObjectWaitKey(const std::string& path) { return std::string(1, '\0') + path; }
 
+// Uploads in progress and their waiters: segments by (rendition, number),
+// other objects (LL-HLS parts) by their path.
+std::pair<std::string, uint64_t> LiveKeyOf(const ObjectAddress& address) {
+  if (address.number) return {address.rendition, *address.number};
+  return {ObjectWaitKey(address.path), 0};
+}
+
 }  // namespace
 
 LiveEvent::LiveEvent(std::shared_ptr<const config::EventConfig> config,
@@ -156,10 +163,9 @@ IngestResult LiveEvent::Ingest(const ObjectAddress& address, const std::string& 
 uint64_t LiveEvent::AddLiveUpload(const ObjectAddress& address, const std::string& pipeline,
                                   std::shared_ptr<LiveBody> body, std::string content_type,
                                   std::vector<std::string> header_defects) {
-  if (!address.number) return 0;
   MutexLock lock(mu_);
   if (live_count_ >= kMaxLiveUploads) return 0;
-  LiveSegment& seg = live_[{address.rendition, *address.number}];
+  LiveSegment& seg = live_[LiveKeyOf(address)];
   if (seg.by_pipeline.count(pipeline)) return 0;
   seg.failed.erase(pipeline);
   LiveUpload& u = seg.by_pipeline[pipeline];
@@ -174,8 +180,7 @@ uint64_t LiveEvent::AddLiveUpload(const ObjectAddress& address, const std::strin
 void LiveEvent::LiveUploadFollowable(const ObjectAddress& address, uint64_t id,
                                      std::string_view prefix, TimePoint now,
                                      std::vector<WaitList::Wake>* to_wake) {
-  if (!address.number) return;
-  const LiveKey key{address.rendition, *address.number};
+  const LiveKey key = LiveKeyOf(address);
   std::string pipeline;
   std::optional<media::InitSegmentInfo> init;
   {
@@ -215,7 +220,7 @@ void LiveEvent::LiveUploadFollowable(const ObjectAddress& address, uint64_t id,
   if (seg == live_.end()) return;
   auto u = seg->second.by_pipeline.find(pipeline);
   if (u == seg->second.by_pipeline.end() || u->second.id != id) return;
-  state_.CheckContinuity(&rec, now);
+  if (address.number) state_.CheckContinuity(&rec, now);
   for (auto& d : rec.origin_defects) {
     if (std::find(u->second.defects.begin(), u->second.defects.end(), d) ==
         u->second.defects.end()) {
@@ -223,14 +228,14 @@ void LiveEvent::LiveUploadFollowable(const ObjectAddress& address, uint64_t id,
     }
   }
   u->second.followable = true;
-  *to_wake = waiters_.Take(address.rendition, *address.number);
+  *to_wake = waiters_.Take(key.first, key.second);
 }
 
 void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool failed,
                                  std::vector<WaitList::Wake>* to_wake) {
-  if (!address.number) return;
+  const LiveKey key = LiveKeyOf(address);
   MutexLock lock(mu_);
-  auto seg = live_.find({address.rendition, *address.number});
+  auto seg = live_.find(key);
   if (seg == live_.end()) return;
   auto& uploads = seg->second.by_pipeline;
   for (auto u = uploads.begin(); u != uploads.end(); ++u) {
@@ -242,14 +247,13 @@ void LiveEvent::RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool
     break;
   }
   if (uploads.empty()) live_.erase(seg);
-  *to_wake = waiters_.Take(address.rendition, *address.number);
+  *to_wake = waiters_.Take(key.first, key.second);
 }
 
 FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now, bool chosen_only) {
   FollowDecision out;
-  if (!address.number) return out;
   MutexLock lock(mu_);
-  auto seg = live_.find({address.rendition, *address.number});
+  auto seg = live_.find(LiveKeyOf(address));
   if (seg == live_.end() || (chosen_only && !seg->second.followed)) return out;
   const auto& cfg = *state_.config();
   std::vector<std::string> order;
@@ -266,7 +270,10 @@ FollowDecision LiveEvent::Follow(const ObjectAddress& address, TimePoint now, bo
     if (seg->second.followed == order[i]) in.chosen = i;
   }
   in.now = now;
-  in.segment_start = LiveTimeline(cfg).AvailabilityTime(*address.number) - cfg.segment_duration;
+  // Objects (LL-HLS parts) have no timeline slot: no grace, the best upload.
+  in.segment_start =
+      address.number ? LiveTimeline(cfg).AvailabilityTime(*address.number) - cfg.segment_duration
+                     : now - cfg.preferred_grace;
   in.preferred_grace = cfg.preferred_grace;
   const Selection sel = SelectFollow(in);
   out.outcome = sel.outcome;

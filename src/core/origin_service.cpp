@@ -522,9 +522,20 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
   void Check() {
     if (done_.load()) return;
     Arm();  // before looking: a playlist stored after the look wakes this again
-    Decision d = event_->Resolve(address_, service_->clock_.Now());
+    const TimePoint now = service_->clock_.Now();
+    if (!reload_) {
+      TimePoint ignored{};
+      if (auto r = service_->FollowAnswer(request_, event_, address_, now, &ignored, true)) {
+        return Finish(std::move(*r));
+      }
+    }
+    Decision d = event_->Resolve(address_, now);
     if (!reload_) {
       if (d.outcome == Selection::Outcome::kServe) return Serve(std::move(d));
+      TimePoint ignored{};
+      if (auto r = service_->FollowAnswer(request_, event_, address_, now, &ignored)) {
+        return Finish(std::move(*r));
+      }
       return ArmDeadline(0);
     }
     if (d.outcome != Selection::Outcome::kServe) {
@@ -598,7 +609,9 @@ class OriginService::PlaylistHold final : public std::enable_shared_from_this<Pl
     if (done_.exchange(true)) return;
     Disarm();
     service_->overload_.Released();
-    service_->metrics_.HeldFinished(r.status == 503 || r.status == 404 ? "timeout" : "refused");
+    service_->metrics_.HeldFinished(r.follow                             ? "following"
+                                    : r.status == 503 || r.status == 404 ? "timeout"
+                                                                         : "refused");
     r.SetHeader("X-Live-Held-Ms", HeldMs(start_, service_->clock_.Now()));
     respond_(std::move(r));
   }
@@ -780,7 +793,8 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   }
   std::vector<std::string> defects;
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
-  const bool live = cfg->low_latency && address->number.has_value();
+  const bool live =
+      cfg->low_latency && (address->number.has_value() || event->IsPreloadHint(address->path));
   auto upload =
       std::make_unique<Upload>(shared_from_this(), request, std::move(event), std::move(*address),
                                auth.pipeline, std::move(defects), std::move(body_options));
@@ -919,8 +933,17 @@ void OriginService::HandleGet(Request request, Respond respond) {
       return;
     }
   }
+  TimePoint follow_wait{};
+  if (auto r = FollowAnswer(request, event, *address, clock_.Now(), &follow_wait, true)) {
+    respond(std::move(*r));  // an LL-HLS part still arriving (SPEC §9)
+    return;
+  }
   Decision d = event->Resolve(*address, clock_.Now());
   if (d.outcome != Selection::Outcome::kServe) {
+    if (auto r = FollowAnswer(request, event, *address, clock_.Now(), &follow_wait)) {
+      respond(std::move(*r));
+      return;
+    }
     // LL-HLS: an object the playlist announces is held until it is PUT.
     if (event->config()->hold_max_wait.count() > 0 && event->IsPreloadHint(address->path) &&
         overload_.TryHold()) {

@@ -323,6 +323,25 @@ TEST_F(LowLatencyTest, PreloadHintObjectIsHeldUntilItIsPut) {
   EXPECT_FALSE(hinted.Header("x-live-held-ms").empty());
 }
 
+TEST_F(LowLatencyTest, PreloadHintPartIsStreamedWhileItArrives) {
+  const std::vector<std::pair<std::string, std::string>> a{{"X-Live-Pipeline", "a"}};
+  const std::string playlist =
+      Playlist(2, 0) + "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part_2.0.m4s\"\n";
+  ASSERT_EQ(daemon_->Put("/ll/hls/live.m3u8", playlist, a)->status, 201);
+  StreamingGet hinted(port(), "/ll/hls/part_2.0.m4s");  // the player asks before it exists
+  ASSERT_TRUE(daemon_->WaitForHeld(1));
+  PieceUpload put(port(), "/ll/hls/part_2.0.m4s", "a");
+  for (size_t i = 0; i < 6; ++i) ASSERT_TRUE(put.Send(pieces_[i]));
+  ASSERT_TRUE(hinted.WaitForBytes(Prefix(6))) << "bytes of the part before its upload ends";
+  EXPECT_EQ(hinted.status(), 200);
+  EXPECT_EQ(hinted.Header("transfer-encoding"), "chunked");
+  EXPECT_FALSE(hinted.complete());
+  for (size_t i = 6; i < pieces_.size(); ++i) ASSERT_TRUE(put.Send(pieces_[i]));
+  EXPECT_EQ(put.Finish(), 201);
+  ASSERT_TRUE(hinted.WaitForEnd());
+  EXPECT_EQ(hinted.body(), seg_);
+}
+
 // SIGTERM with an upload in progress and a GET following it, past the drain
 // deadline: the process exits 0 (under the asan preset a use-after-free in
 // the teardown of the follower or the upload makes it non-zero).

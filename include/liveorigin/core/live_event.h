@@ -93,7 +93,8 @@ class LiveEvent {
   Status PersistSticky(const storage::SelectionRecord& selection,
                        std::vector<WaitList::Wake>* to_wake);
 
-  // Low latency (SPEC §9): uploads in progress of segments.
+  // Low latency (SPEC §9): uploads in progress of segments, and of objects
+  // a playlist announces in EXT-X-PRELOAD-HINT (LL-HLS parts).
   // Makes an upload visible; returns its id, or 0 when it cannot be (the
   // registry is full, or this pipeline already has one for the segment).
   uint64_t AddLiveUpload(const ObjectAddress& address, const std::string& pipeline,
