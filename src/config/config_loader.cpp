@@ -737,7 +737,7 @@ bool ParseEventDocument(const YAML::Node& root, DocumentReader* r, EventConfig* 
   r->ReadMap(root, "",
              {"id", "availability_start_time", "start_number", "segment_duration", "dvr_window",
               "media_template", "init_template", "pipelines", "hold", "preferred_grace",
-              "ingest_ahead", "cache_control"},
+              "ingest_ahead", "cache_control", "low_latency"},
              &f);
   EventConfig c;
   for (const char* required : {"id", "segment_duration", "media_template", "pipelines"}) {
@@ -826,6 +826,7 @@ bool ParseEventDocument(const YAML::Node& root, DocumentReader* r, EventConfig* 
              [r](const Field& y) { return r->Duration(y); });
     }
   }
+  Assign(f, "low_latency", &c.low_latency, [r](const Field& x) { return r->Bool(x); });
   if (r->error_count() > 0) return false;
   c.source_file = r->file();
   *out = std::move(c);

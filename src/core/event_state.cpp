@@ -327,6 +327,39 @@ Decision EventState::Resolve(const ObjectAddress& address, TimePoint now) {
   return res;
 }
 
+std::vector<PipelineView> EventState::PipelineViews(std::string_view path, TimePoint now,
+                                                    std::vector<std::string>* order) const {
+  *order = PipelineOrder({});
+  std::vector<PipelineView> views;
+  for (const auto& id : *order) {
+    PipelineView v;
+    v.healthy = Healthy(id, now);
+    views.push_back(std::move(v));
+  }
+  ApplyControls(controls_.get(), *order, path, &views);
+  return views;
+}
+
+std::optional<media::InitSegmentInfo> EventState::InitInfo(const std::string& rendition,
+                                                           const std::string& pipeline) const {
+  const auto* init = InitFor(rendition, pipeline);
+  if (!init) return std::nullopt;
+  return *init;
+}
+
+std::optional<storage::SelectionRecord> EventState::AdoptFollowed(const ObjectAddress& address,
+                                                                  const std::string& pipeline) {
+  if (!address.number) return std::nullopt;
+  SegmentSlot* slot = FindSlot(address.rendition, *address.number);
+  if (!slot || slot->sticky || slot->replacing.count(pipeline)) return std::nullopt;
+  auto c = slot->candidates.find(pipeline);
+  if (c == slot->candidates.end() || !c->second.AllDefects().empty()) return std::nullopt;
+  slot->sticky = pipeline;
+  slot->sticky_persisting = true;
+  return storage::SelectionRecord{config_->id, address.rendition, *address.number, pipeline,
+                                  c->second.etag};
+}
+
 void EventState::StickyPersisted(const storage::SelectionRecord& selection, bool ok) {
   SegmentSlot* slot = FindSlot(selection.rendition, selection.number);
   if (!slot) return;

@@ -8,8 +8,12 @@
 #include "liveorigin/common/units.h"
 #include "liveorigin/core/byte_range.h"
 #include "liveorigin/core/cache_policy.h"
+#include "liveorigin/core/content_type.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/entity_tag.h"
+#include "liveorigin/core/first_fragment.h"
+#include "liveorigin/core/hls_playlist.h"
+#include "liveorigin/core/live_body.h"
 #include "liveorigin/core/live_timeline.h"
 #include "liveorigin/core/log_limiter.h"
 #include "liveorigin/core/pipeline_auth.h"
@@ -89,6 +93,37 @@ class OriginService::Upload final : public UploadSink {
   }
   ~Upload() override {
     if (!finished_) Uncount();
+    if (live_) EndLive(service_, event_, address_, live_, "aborted", "the upload was cut off");
+  }
+
+  // Low latency (SPEC §9): makes the upload visible to GETs while it arrives.
+  void StartLive() {
+    OriginService& s = *service_;
+    LiveBody::Limits limits;
+    limits.max_bytes = s.options_.max_object_size;
+    auto live = std::make_shared<Live>();
+    live->body = std::make_shared<LiveBody>(limits);
+    live->id = event_->AddLiveUpload(
+        address_, pipeline_, live->body,
+        ContentTypeFor(address_.path, request_.Header("Content-Type").value_or("")),
+        header_defects_);
+    if (live->id == 0) {
+      uint64_t suppressed = 0;
+      if (LogLimiter::Shared().Allow(event_->config()->id + "|live_upload", &suppressed)) {
+        spdlog::warn(
+            "{} {} from {}: not visible while it arrives (another upload of this pipeline "
+            "for the segment is in progress, or {} uploads are){}",
+            request_.method, request_.target, pipeline_, LiveEvent::kMaxLiveUploads,
+            suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : std::string());
+      }
+      return;
+    }
+    live->last_bytes.store(s.clock_.Now().time_since_epoch().count());
+    live_ = std::move(live);
+    s.metrics_.LiveUploadStarted();
+    const Millis d = event_->config()->segment_duration;
+    ScheduleStallCheck(service_, event_, address_, live_, std::max<Millis>(d / 2, Millis(1000)),
+                       std::max<Millis>(d / 2, Millis(1000)));
   }
   // The upload no longer counts as in flight.
   void Uncount() {
@@ -100,7 +135,9 @@ class OriginService::Upload final : public UploadSink {
   // piece at a time; the size limit applies to the decoded bytes (UploadBody).
   bool Append(std::string_view bytes) override {
     if (!first_byte_ && !bytes.empty()) first_byte_ = service_->clock_.Now();  // CMSD `at`
-    return body_.Append(bytes);
+    const bool ok = body_.Append(bytes);
+    if (live_) Publish(ok);
+    return ok;
   }
 
   void Finish(Done done) override {
@@ -134,18 +171,25 @@ class OriginService::Upload final : public UploadSink {
     }
     if (refused) {
       Uncount();
+      if (live_) {
+        EndLive(service_, event_, address_, live_, "failed",
+                refused->status == 200 ? "empty upload" : "the upload was refused");
+      }
       done(std::move(*refused));
       return;
     }
+    std::shared_ptr<Live> live = std::move(live_);
+    if (live) live->finishing.store(true);  // storing is not stalling
     IngestMeta meta;
     meta.first_byte = first_byte_;
     meta.sha256 = body_.known_sha256();
+    meta.was_live = live != nullptr;
     auto body = std::make_shared<const std::string>(body_.TakeBody());
     const TimePoint now = s.clock_.Now();
     s.exec_.workers.Post([service = service_, request = std::move(request_), event = event_,
                           address = std::move(address_), pipeline = std::move(pipeline_),
                           defects = std::move(header_defects_), body, now, meta = std::move(meta),
-                          done = std::move(done)]() mutable {
+                          live = std::move(live), done = std::move(done)]() mutable {
       std::vector<WaitList::Wake> wake;
       const auto started = std::chrono::steady_clock::now();
       IngestResult result =
@@ -156,11 +200,24 @@ class OriginService::Upload final : public UploadSink {
       --service->uploads_;
       service->overload_.RequestFinished();
       done(std::move(answer));  // the PUT's answer is queued before any waiter runs
+      if (live) {
+        // Followers end normally only when the bytes they got were stored as
+        // they are and are not corrupt (SPEC §9).
+        const bool clean_end = result.status.ok() && result.outcome != IngestOutcome::kConflict &&
+                               !HasDefect(result.record, defect::kCorrupt);
+        EndLive(service, event, address, live, clean_end ? "complete" : "failed",
+                clean_end ? "" : "the upload was not stored as it arrived, or is corrupt");
+      }
       service->Wake(std::move(wake));
     });
   }
 
   void Abort(std::string_view reason) override {
+    if (live_) {
+      EndLive(service_, event_, address_, live_, "aborted",
+              "the upload was cut off: " + std::string(reason));
+      live_.reset();
+    }
     spdlog::warn("{} /{}/{} from {} ({}) aborted after {} bytes: {}; nothing stored",
                  request_.method, event_->config()->id, address_.path, pipeline_, request_.remote,
                  body_.received(), reason);
@@ -168,6 +225,106 @@ class OriginService::Upload final : public UploadSink {
   }
 
  private:
+  // What GETs see of the upload while it arrives.
+  struct Live {
+    std::shared_ptr<LiveBody> body;
+    uint64_t id = 0;
+    std::atomic<int64_t> last_bytes{0};  // service clock, ticks since its epoch
+    std::atomic<bool> finishing{false};  // all bytes are in; being stored
+    std::atomic<bool> ended{false};
+  };
+
+  static bool HasDefect(const CandidateRecord& record, std::string_view token) {
+    const auto all = record.AllDefects();
+    return std::find(all.begin(), all.end(), token) != all.end();
+  }
+
+  // Ends the upload's visibility once: followers end normally ("complete")
+  // or are cut off; GETs held on the segment look again.
+  static void EndLive(const std::shared_ptr<OriginService>& service,
+                      const std::shared_ptr<LiveEvent>& event, const ObjectAddress& address,
+                      const std::shared_ptr<Live>& live, std::string_view outcome,
+                      const std::string& reason) {
+    if (live->ended.exchange(true)) return;
+    std::vector<WaitList::Wake> wake;
+    event->RemoveLiveUpload(address, live->id, outcome != "complete", &wake);
+    std::vector<LiveBody::Notify> notify;
+    if (outcome == "complete") {
+      live->body->Complete(&notify);
+    } else {
+      live->body->Fail(reason, &notify);
+      spdlog::warn("event {}: followers of {} ({} bytes so far) cut off: {}", event->config()->id,
+                   address.path, live->body->size(), reason);
+    }
+    service->metrics_.LiveUploadEnded(outcome);
+    service->Wake(std::move(notify));
+    service->Wake(std::move(wake));
+  }
+
+  // A followed upload that sends nothing for max(d/2, 1 s) is given up
+  // (SPEC §9); the upload itself goes on and is stored if it completes.
+  static void ScheduleStallCheck(std::shared_ptr<OriginService> service,
+                                 std::shared_ptr<LiveEvent> event, ObjectAddress address,
+                                 const std::shared_ptr<Live>& live, Millis delay, Millis limit) {
+    std::weak_ptr<Live> weak = live;
+    OriginService& s = *service;
+    s.exec_.timers.RunAfter(delay, [service = std::move(service), event = std::move(event),
+                                    address = std::move(address), weak, limit]() mutable {
+      auto live = weak.lock();
+      if (!live || live->ended.load() || live->finishing.load()) return;
+      const TimePoint last{TimePoint::duration(live->last_bytes.load())};
+      const auto idle = std::chrono::duration_cast<Millis>(service->clock_.Now() - last);
+      if (idle >= limit) {
+        EndLive(service, event, address, live, "stalled",
+                "no bytes for " + std::to_string(idle.count()) + " ms");
+        return;
+      }
+      ScheduleStallCheck(std::move(service), std::move(event), std::move(address), live,
+                         limit - idle + Millis(1), limit);
+    });
+  }
+
+  // Hands the bytes decoded so far to followers; notices the first moof
+  // (the upload can be followed) and framing that proves it corrupt.
+  void Publish(bool ok) {
+    if (live_->ended.load()) return;
+    OriginService& s = *service_;
+    if (!ok) {
+      EndLive(service_, event_, address_, live_, "failed",
+              "the upload can no longer be stored (too large or badly encoded)");
+      return;
+    }
+    const std::string_view decoded = body_.decoded();
+    const TimePoint now = s.clock_.Now();
+    if (decoded.size() > published_) {
+      std::vector<LiveBody::Notify> notify;
+      if (!live_->body->Append(decoded.substr(published_), &notify)) {
+        EndLive(service_, event_, address_, live_, "failed", live_->body->failure());
+        return;
+      }
+      published_ = decoded.size();
+      live_->last_bytes.store(now.time_since_epoch().count());
+      s.Wake(std::move(notify));
+    }
+    if (followable_) return;
+    switch (scan_.Scan(decoded)) {
+      case FirstFragmentScan::Result::kNeedMore:
+        return;
+      case FirstFragmentScan::Result::kFound: {
+        followable_ = true;
+        std::vector<WaitList::Wake> wake;
+        event_->LiveUploadFollowable(address_, live_->id, decoded.substr(0, scan_.moof_end()), now,
+                                     &wake);
+        s.Wake(std::move(wake));
+        return;
+      }
+      case FirstFragmentScan::Result::kMalformed:
+        EndLive(service_, event_, address_, live_, "failed",
+                "not a media segment: " + scan_.error());
+        return;
+    }
+  }
+
   const std::shared_ptr<OriginService> service_;
   Request request_;
   std::shared_ptr<LiveEvent> event_;
@@ -177,6 +334,10 @@ class OriginService::Upload final : public UploadSink {
   UploadBody body_;
   std::optional<TimePoint> first_byte_;
   bool finished_ = false;
+  std::shared_ptr<Live> live_;  // null unless the event is low-latency
+  FirstFragmentScan scan_;
+  uint64_t published_ = 0;  // decoded bytes handed to live_->body
+  bool followable_ = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -242,8 +403,15 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
 
   void Recheck() {
     if (done_.load()) return;
+    // Armed before looking: whatever changes after the look wakes this
+    // request again (a wake-up that finds nothing new is harmless).
+    Arm();
     OriginService& s = *service_;
     const TimePoint now = s.clock_.Now();
+    TimePoint follow_wait{};
+    if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait, true)) {
+      return Follow(std::move(*r), now);
+    }
     Decision d = event_->Resolve(address_, now);
     if (d.selection_changed) s.metrics_.Selection(d.record.id.event, d.record.id.pipeline);
     if (d.outcome == Selection::Outcome::kServe) {
@@ -258,8 +426,21 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       });
       return;
     }
-    Arm();
+    if (auto r = s.FollowAnswer(request_, event_, address_, now, &follow_wait)) {
+      return Follow(std::move(*r), now);
+    }
     if (d.outcome == Selection::Outcome::kWait) ScheduleRecheck(d.wait_until);
+    if (follow_wait != TimePoint{}) ScheduleRecheck(follow_wait);
+  }
+
+  // Answers with the stream of an upload in progress (SPEC §9).
+  void Follow(Response r, TimePoint now) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    service_->overload_.Released();
+    service_->metrics_.HeldFinished("following");
+    r.SetHeader("X-Live-Held-Ms", HeldMs(start_, now));
+    respond_(std::move(r));
   }
 
   void Timeout() {
@@ -288,6 +469,164 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
   Mutex mu_;
   uint64_t waiter_id_ GUARDED_BY(mu_) = 0;
   std::optional<TimePoint> recheck_at_ GUARDED_BY(mu_);
+};
+
+// ---------------------------------------------------------------------------
+// PlaylistHold: an LL-HLS blocking playlist reload (SPEC §9). Holds a playlist
+// GET with `_HLS_msn` (and `_HLS_part`) until the playlist of the pipeline
+// that serves it contains that segment (or part); 503 after three target
+// durations; 400 when the segment is more than two beyond the last one.
+
+class OriginService::PlaylistHold final : public std::enable_shared_from_this<PlaylistHold> {
+ public:
+  // Without `reload`: a GET for an object a playlist announces in
+  // EXT-X-PRELOAD-HINT, held until the object is PUT (404 after hold.max_wait).
+  PlaylistHold(std::shared_ptr<OriginService> service, Request request,
+               std::shared_ptr<LiveEvent> event, ObjectAddress address,
+               std::optional<BlockingReload> reload, Respond respond)
+      : service_(std::move(service)),
+        request_(std::move(request)),
+        event_(std::move(event)),
+        address_(std::move(address)),
+        reload_(reload),
+        respond_(std::move(respond)),
+        start_(service_->clock_.Now()) {}
+
+  void Start() {
+    service_->metrics_.HeldStarted();
+    Check();
+  }
+
+ private:
+  void Arm() {
+    std::weak_ptr<PlaylistHold> weak = shared_from_this();
+    MutexLock lock(mu_);
+    if (waiter_id_ != 0 || done_.load()) return;
+    waiter_id_ = event_->AddObjectWaiter(address_.path, [weak] {
+      if (auto self = weak.lock()) self->OnWake();
+    });
+  }
+  void Disarm() {
+    MutexLock lock(mu_);
+    if (waiter_id_) event_->RemoveObjectWaiter(address_.path, waiter_id_);
+    waiter_id_ = 0;
+  }
+  void OnWake() {
+    {
+      MutexLock lock(mu_);
+      waiter_id_ = 0;
+    }
+    Check();
+  }
+
+  void Check() {
+    if (done_.load()) return;
+    Arm();  // before looking: a playlist stored after the look wakes this again
+    const TimePoint now = service_->clock_.Now();
+    if (!reload_) {
+      TimePoint ignored{};
+      if (auto r = service_->FollowAnswer(request_, event_, address_, now, &ignored, true)) {
+        return Finish(std::move(*r));
+      }
+    }
+    Decision d = event_->Resolve(address_, now);
+    if (!reload_) {
+      if (d.outcome == Selection::Outcome::kServe) return Serve(std::move(d));
+      TimePoint ignored{};
+      if (auto r = service_->FollowAnswer(request_, event_, address_, now, &ignored)) {
+        return Finish(std::move(*r));
+      }
+      return ArmDeadline(0);
+    }
+    if (d.outcome != Selection::Outcome::kServe) {
+      return Finish(NotFound("no pipeline has delivered this playlist", 1));
+    }
+    auto self = shared_from_this();
+    const CandidateRecord record = d.record;
+    service_->LoadBody(record, [self, d = std::move(d)](const Result<Body>& body) mutable {
+      self->OnPlaylist(std::move(d), body);
+    });
+  }
+
+  void OnPlaylist(Decision d, const Result<Body>& body) {
+    if (done_.load()) return;
+    std::optional<PlaylistProgress> progress;
+    if (body.ok() && *body) progress = ParsePlaylistProgress(**body);
+    if (!progress || progress->Satisfies(*reload_)) return Serve(std::move(d));
+    if (progress->TooFarAhead(*reload_)) {
+      Response r =
+          Response::Error(400, "bad_request",
+                          "_HLS_msn " + std::to_string(reload_->msn) +
+                              " is more than two beyond the playlist's last media sequence number");
+      r.SetHeader("Cache-Control", "no-store");
+      return Finish(std::move(r));
+    }
+    ArmDeadline(progress->target_duration);
+  }
+
+  // Three target durations from the start (the event's segment duration when
+  // the playlist names none).
+  void ArmDeadline(double target_seconds) {
+    {
+      MutexLock lock(mu_);
+      if (deadline_armed_) return;
+      deadline_armed_ = true;
+    }
+    const auto cfg = event_->config();
+    const Millis target = target_seconds > 0 ? Millis(static_cast<int64_t>(target_seconds * 1000))
+                                             : cfg->segment_duration;
+    const TimePoint deadline = reload_ ? start_ + 3 * target : start_ + cfg->hold_max_wait;
+    const auto delay = std::chrono::duration_cast<Millis>(deadline - service_->clock_.Now());
+    auto self = shared_from_this();
+    service_->exec_.timers.RunAfter(std::max(Millis(0), delay) + Millis(1), [self] {
+      if (!self->reload_) {
+        return self->Finish(
+            NotFound("the preloaded object was not delivered within hold.max_wait", 1));
+      }
+      Response r = Response::Error(503, "playlist_not_updated",
+                                   "the playlist did not reach the requested media sequence "
+                                   "number within three target durations");
+      r.SetHeader("Cache-Control", "no-store");
+      r.SetHeader("Retry-After", "1");
+      self->Finish(std::move(r));
+    });
+  }
+
+  void Serve(Decision d) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    OriginService& s = *service_;
+    s.overload_.Released();
+    s.metrics_.HeldFinished("released");
+    auto self = shared_from_this();
+    s.ServeDecision(request_, event_, std::move(d), [self](Response r) {
+      r.SetHeader("X-Live-Held-Ms", HeldMs(self->start_, self->service_->clock_.Now()));
+      self->respond_(std::move(r));
+    });
+  }
+
+  void Finish(Response r) {
+    if (done_.exchange(true)) return;
+    Disarm();
+    service_->overload_.Released();
+    service_->metrics_.HeldFinished(r.follow                             ? "following"
+                                    : r.status == 503 || r.status == 404 ? "timeout"
+                                                                         : "refused");
+    r.SetHeader("X-Live-Held-Ms", HeldMs(start_, service_->clock_.Now()));
+    respond_(std::move(r));
+  }
+
+  const std::shared_ptr<OriginService> service_;
+  Request request_;
+  std::shared_ptr<LiveEvent> event_;
+  ObjectAddress address_;
+  std::optional<BlockingReload> reload_;
+  Respond respond_;
+  TimePoint start_;
+  std::atomic<bool> done_{false};
+  Mutex mu_;
+  uint64_t waiter_id_ GUARDED_BY(mu_) = 0;
+  bool deadline_armed_ GUARDED_BY(mu_) = false;
 };
 
 // ---------------------------------------------------------------------------
@@ -454,9 +793,13 @@ std::unique_ptr<UploadSink> OriginService::BeginUpload(const Request& request, R
   }
   std::vector<std::string> defects;
   if (auto h = request.Header("X-Live-Defects")) defects = ParseDefectHeader(*h);
-  return std::make_unique<Upload>(shared_from_this(), request, std::move(event),
-                                  std::move(*address), auth.pipeline, std::move(defects),
-                                  std::move(body_options));
+  const bool live =
+      cfg->low_latency && (address->number.has_value() || event->IsPreloadHint(address->path));
+  auto upload =
+      std::make_unique<Upload>(shared_from_this(), request, std::move(event), std::move(*address),
+                               auth.pipeline, std::move(defects), std::move(body_options));
+  if (live) upload->StartLive();
+  return upload;
 }
 
 Response OriginService::IngestAnswer(const Request& request, const config::EventConfig& cfg,
@@ -568,12 +911,67 @@ void OriginService::HandleGet(Request request, Respond respond) {
     GetSegment(std::move(request), std::move(event), std::move(*address), std::move(respond));
     return;
   }
+  const std::string_view path = address->path;
+  if (path.size() > 5 && path.substr(path.size() - 5) == ".m3u8") {
+    // LL-HLS blocking playlist reload (SPEC §9).
+    auto reload = ParseBlockingReload(request.target);
+    if (!reload.ok()) {
+      respond(Response::Error(400, "bad_request", reload.status().message()));
+      return;
+    }
+    if (*reload) {
+      if (!overload_.TryHold()) {
+        Response r = Response::Error(503, "too_many_held_requests",
+                                     "too many requests are waiting at the live edge");
+        r.SetHeader("Retry-After", "1");
+        respond(std::move(r));
+        return;
+      }
+      std::make_shared<PlaylistHold>(shared_from_this(), std::move(request), std::move(event),
+                                     std::move(*address), **reload, std::move(respond))
+          ->Start();
+      return;
+    }
+  }
+  TimePoint follow_wait{};
+  if (auto r = FollowAnswer(request, event, *address, clock_.Now(), &follow_wait, true)) {
+    respond(std::move(*r));  // an LL-HLS part still arriving (SPEC §9)
+    return;
+  }
   Decision d = event->Resolve(*address, clock_.Now());
   if (d.outcome != Selection::Outcome::kServe) {
+    if (auto r = FollowAnswer(request, event, *address, clock_.Now(), &follow_wait)) {
+      respond(std::move(*r));
+      return;
+    }
+    // LL-HLS: an object the playlist announces is held until it is PUT.
+    if (event->config()->hold_max_wait.count() > 0 && event->IsPreloadHint(address->path) &&
+        overload_.TryHold()) {
+      std::make_shared<PlaylistHold>(shared_from_this(), std::move(request), std::move(event),
+                                     std::move(*address), std::nullopt, std::move(respond))
+          ->Start();
+      return;
+    }
     respond(NotFound("no pipeline has delivered this object", 1));
     return;
   }
   ServeDecision(request, event, std::move(d), std::move(respond));
+}
+
+void OriginService::LoadBody(const CandidateRecord& record,
+                             const std::function<void(Result<Body>)>& done) {
+  const std::string key = BodyCacheKey(record);
+  if (auto body = cache_.Get(key)) {
+    done(*body);
+    return;
+  }
+  auto self = shared_from_this();
+  BodyCache::Loader load = [self, id = record.id](BodyCache::Loaded loaded) {
+    self->exec_.workers.Post(
+        [self, id, loaded = std::move(loaded)] { loaded(self->store_.GetBody(id)); });
+  };
+  auto on_loaded = [done](Result<Body> body) { done(std::move(body)); };
+  if (auto body = cache_.GetOrLoad(key, load, on_loaded)) done(*body);
 }
 
 void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event,
@@ -611,10 +1009,21 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
     respond(std::move(r));
     return;
   }
+  TimePoint follow_wait{};
+  // A segment being followed goes on being followed: every viewer gets the
+  // same bytes, even when another pipeline completes first (SPEC §9).
+  if (auto r = FollowAnswer(request, event, address, now, &follow_wait, true)) {
+    respond(std::move(*r));
+    return;
+  }
   Decision d = event->Resolve(address, now);
   if (d.selection_changed) metrics_.Selection(cfg->id, d.record.id.pipeline);
   if (d.outcome == Selection::Outcome::kServe) {
     ServeDecision(request, event, std::move(d), std::move(respond));
+    return;
+  }
+  if (auto r = FollowAnswer(request, event, address, now, &follow_wait)) {
+    respond(std::move(*r));
     return;
   }
   const bool in_hold_window = now < available + cfg->hold_max_wait;
@@ -646,10 +1055,48 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
   if (d.outcome == Selection::Outcome::kWait && d.wait_until > deadline) {
     deadline = d.wait_until;  // never time out before the grace decision
   }
+  deadline = std::max(deadline, follow_wait);
   auto held =
       std::make_shared<HeldRequest>(shared_from_this(), std::move(request), std::move(event),
                                     std::move(address), std::move(respond), now, deadline);
   held->Start();
+}
+
+std::optional<Response> OriginService::FollowAnswer(const Request& request,
+                                                    const std::shared_ptr<LiveEvent>& event,
+                                                    const ObjectAddress& address, TimePoint now,
+                                                    TimePoint* wait_until, bool chosen_only) {
+  // HEAD waits for the whole object; so does HTTP/1.0, which has no chunked
+  // framing (an answer ended by closing could not be told from a cut-off one).
+  if (request.method != "GET" || !request.http11) return std::nullopt;
+  const auto cfg = event->config();
+  if (!cfg->low_latency) return std::nullopt;
+  FollowDecision f = event->Follow(address, now, chosen_only);
+  if (f.outcome == Selection::Outcome::kWait) *wait_until = f.wait_until;
+  if (f.outcome != Selection::Outcome::kServe) return std::nullopt;
+  Response r;
+  r.status = 200;
+  r.SetHeader("Content-Type", f.content_type);
+  // Like a defective answer: one segment duration (SPEC §9).
+  r.SetHeader("Cache-Control",
+              MaxAge(std::max<int64_t>(1, (cfg->segment_duration.count() + 999) / 1000)));
+  r.SetHeader("X-Live-Pipeline", f.pipeline);
+  // nginx streams this answer through unbuffered (and so never caches it);
+  // complete answers stay buffered and cached as usual.
+  r.SetHeader("X-Accel-Buffering", "no");
+  r.cmsd_dynamic = true;
+  metrics_.FollowStarted();
+  auto self = shared_from_this();
+  auto body = f.body;
+  r.follow = std::make_shared<LiveFollower>(
+      std::move(f.body),
+      [self, body] {
+        const auto first = body->first_byte();
+        self->metrics_.FollowFirstByte(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - first).count());
+      },
+      [self] { self->metrics_.FollowEnded(); });
+  return r;
 }
 
 void OriginService::ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,

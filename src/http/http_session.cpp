@@ -6,6 +6,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cstdio>
 #include <ctime>
 
 #include "liveorigin/http/response_head.h"
@@ -18,6 +19,9 @@ namespace {
 // syscalls and timer re-arms per megabyte).
 constexpr size_t kHeadReadSize = size_t{4} * 1024;
 constexpr size_t kBodyReadSize = size_t{256} * 1024;
+// One streamed write takes at most this much of a followed upload.
+constexpr size_t kStreamBatchChunks = 64;
+constexpr uint64_t kStreamBatchBytes = uint64_t{1} << 20;
 
 // "Sun, 06 Nov 1994 08:49:37 GMT", formatted at most once per second per thread.
 const std::string& HttpDateNow() {
@@ -49,6 +53,7 @@ HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHand
                          std::shared_ptr<const ListenerOptions> options,
                          std::shared_ptr<ListenerState> state)
     : stream_(std::move(socket)),
+      keep_alive_timer_(stream_.get_executor()),
       handler_(std::move(handler)),
       options_(std::move(options)),
       state_(std::move(state)),
@@ -60,6 +65,7 @@ HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHand
 }
 
 HttpSession::~HttpSession() {
+  if (follow_ && follow_waiter_) follow_->body().Unsubscribe(follow_waiter_);
   if (sink_) sink_->Abort("connection closed");
   if (in_request_) --state_->active_requests;
   --state_->open_connections;
@@ -252,6 +258,17 @@ void HttpSession::Respond(core::Response r) {
 
   const ResponseFraming framing =
       FrameResponse(request, r, reader_.keep_alive() && !state_->draining.load());
+  if (r.follow && request.method == "GET") {
+    auto head = std::make_shared<bhttp::response<bhttp::empty_body>>();
+    head->version(11);
+    head->result(static_cast<unsigned>(r.status));
+    head->set(bhttp::field::server, "liveorigin");
+    head->set(bhttp::field::date, HttpDateNow());
+    for (auto& [name, value] : r.headers) head->insert(name, value);
+    head->chunked(true);
+    follow_ = std::move(r.follow);
+    return StartStream(head, framing.keep_alive);
+  }
   SerializeResponseHead(r, framing, HttpDateNow(), &head_);
   std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::const_buffer{}};
   body_.reset();
@@ -276,6 +293,110 @@ void HttpSession::OnWrite(bool close, beast::error_code ec) {
   }
   if (ec || close) return Close();
   StartRequest();
+}
+
+void HttpSession::StartStream(const std::shared_ptr<bhttp::response<bhttp::empty_body>>& head,
+                              bool keep_alive) {
+  follow_next_ = 0;
+  follow_waiter_ = 0;
+  follow_sent_ = false;
+  follow_keep_alive_ = keep_alive;
+  head->keep_alive(keep_alive);
+  beast::error_code ignored;
+  stream_.socket().set_option(tcp::no_delay(true), ignored);  // each frame goes out at once
+  // While it waits for the upload, nothing else keeps the session alive: the
+  // upload's notification holds it weakly (no cycle through the shared body).
+  keep_alive_timer_.expires_after(std::chrono::hours(24));
+  keep_alive_timer_.async_wait([self = shared_from_this()](beast::error_code) {});
+  auto sr = std::make_shared<bhttp::response_serializer<bhttp::empty_body>>(*head);
+  stream_.expires_after(options_->idle_timeout);
+  bhttp::async_write_header(
+      stream_, *sr, [self = shared_from_this(), head, sr](beast::error_code ec, std::size_t) {
+        if (ec) return self->EndStream(false);
+        self->PumpStream();
+      });
+}
+
+void HttpSession::PumpStream() {
+  if (closed_ || !follow_) return;
+  follow_waiter_ = 0;
+  writing_.clear();
+  const auto state =
+      follow_->body().Read(follow_next_, kStreamBatchChunks, kStreamBatchBytes, &writing_);
+  if (!writing_.empty()) {
+    follow_next_ += writing_.size();
+    uint64_t total = 0;
+    for (const auto& c : writing_) total += c->size();
+    char hex[24];
+    const int n =
+        std::snprintf(hex, sizeof hex, "%llx\r\n", static_cast<unsigned long long>(total));
+    chunk_head_.assign(hex, static_cast<size_t>(n));
+    std::vector<net::const_buffer> bufs;
+    bufs.reserve(writing_.size() + 2);
+    bufs.emplace_back(chunk_head_.data(), chunk_head_.size());
+    for (const auto& c : writing_) bufs.emplace_back(c->data(), c->size());
+    bufs.emplace_back("\r\n", 2);
+    // A reader that takes nothing for idle_timeout is dropped: what it holds
+    // is references to shared chunks, and only for this one write.
+    stream_.expires_after(options_->idle_timeout);
+    net::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->OnStreamWrite(ec);
+    });
+    return;
+  }
+  switch (state) {
+    case core::LiveBody::State::kComplete: {
+      static const std::string kLast = "0\r\n\r\n";
+      stream_.expires_after(options_->idle_timeout);
+      net::async_write(stream_, net::buffer(kLast),
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         if (ec) return self->EndStream(false);
+                         self->EndStream(true);
+                       });
+      return;
+    }
+    case core::LiveBody::State::kFailed:
+      return EndStream(false);
+    case core::LiveBody::State::kGrowing:
+      break;
+  }
+  // Nothing new yet: wait for the upload (its stall limit bounds the wait).
+  stream_.expires_never();
+  std::weak_ptr<HttpSession> weak = shared_from_this();
+  auto executor = stream_.get_executor();
+  follow_waiter_ = follow_->body().Subscribe(follow_next_, [weak, executor] {
+    if (auto self = weak.lock()) {
+      net::post(executor, [self] { self->PumpStream(); });
+    }
+  });
+  if (follow_waiter_ == 0) {
+    net::post(stream_.get_executor(),
+              beast::bind_front_handler(&HttpSession::PumpStream, shared_from_this()));
+  }
+}
+
+void HttpSession::OnStreamWrite(beast::error_code ec) {
+  writing_.clear();
+  if (ec) {
+    spdlog::debug("[{}] {} {}: streamed answer cut off: {}", options_->name, remote_,
+                  reader_.request().target, ec.message());
+    return EndStream(false);
+  }
+  if (!follow_sent_) {
+    follow_sent_ = true;
+    follow_->FirstByteSent();
+  }
+  PumpStream();
+}
+
+void HttpSession::EndStream(bool clean) {
+  keep_alive_timer_.cancel();
+  follow_.reset();
+  writing_.clear();
+  follow_waiter_ = 0;
+  // Without the terminating chunk the answer must not look complete to any
+  // cache: the connection closes (SPEC §9).
+  OnWrite(!clean || !follow_keep_alive_, beast::error_code{});
 }
 
 void HttpSession::Close() {

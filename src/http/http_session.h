@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -17,7 +18,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "liveorigin/core/live_body.h"
 #include "liveorigin/core/request_handler.h"
 #include "liveorigin/http/http_listener.h"
 #include "liveorigin/http/request_reader.h"
@@ -49,10 +52,21 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void SendContinue();
   void Respond(core::Response response);
   void OnWrite(bool close, beast::error_code ec);
+  // SPEC §9: a GET following an upload in progress. The head goes out with
+  // chunked framing, then each batch of the upload's chunks as it arrives
+  // (one write at a time: a slow reader holds references, never copies);
+  // the terminating chunk only when the upload was stored clean, else the
+  // connection is closed.
+  void StartStream(const std::shared_ptr<bhttp::response<bhttp::empty_body>>& head,
+                   bool keep_alive);
+  void PumpStream();
+  void OnStreamWrite(beast::error_code ec);
+  void EndStream(bool clean);
   void FailRequest(const RequestReader::Failure& failure);
   void Close();
 
   beast::tcp_stream stream_;
+  net::steady_timer keep_alive_timer_;  // pending while a streamed answer waits
   beast::flat_buffer buffer_;
   const std::shared_ptr<core::RequestHandler> handler_;
   const std::shared_ptr<const ListenerOptions> options_;
@@ -69,6 +83,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // requests) and the shared body it sends a slice of.
   std::string head_;
   core::Body body_;
+  // The answer being streamed, while one is.
+  std::shared_ptr<core::LiveFollower> follow_;
+  size_t follow_next_ = 0;      // index of the next chunk to send
+  uint64_t follow_waiter_ = 0;  // subscription to the body, while waiting
+  bool follow_keep_alive_ = false;
+  bool follow_sent_ = false;         // a body byte went out
+  std::vector<core::Body> writing_;  // chunks of the write in flight
+  std::string chunk_head_;
 };
 
 }  // namespace liveorigin::http

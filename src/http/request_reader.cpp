@@ -92,6 +92,7 @@ RequestReader::Event RequestReader::OnHead() {
   }
   if (auto len = p.content_length()) request_.content_length = *len;
   keep_alive_ = msg.keep_alive();
+  request_.http11 = msg.version() >= 11;
   expects_continue_ = beast::iequals(msg[bhttp::field::expect], "100-continue");
   // RFC 9112 6.3: a request whose Transfer-Encoding does not end in chunked has
   // no determinable length. Beast 1.74 accepts it; refuse it (smuggling shape).

@@ -83,6 +83,32 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_held_requests_total")
           .Help("Held GET requests finished, by outcome")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& live_uploads =
+      BuildGauge()
+          .Name("liveorigin_uploads_in_progress")
+          .Help("Uploads of low-latency events visible to GETs while they arrive")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& live_uploads_done =
+      BuildCounter()
+          .Name("liveorigin_live_uploads_total")
+          .Help("Uploads visible while they arrived, finished, by outcome")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& following = BuildGauge()
+                                                         .Name("liveorigin_following_gets")
+                                                         .Help("GETs following an upload now")
+                                                         .Register(*registry);
+  prometheus::Family<prometheus::Counter>& following_total =
+      BuildCounter()
+          .Name("liveorigin_following_gets_total")
+          .Help("GETs answered by following an upload in progress")
+          .Register(*registry);
+  prometheus::Family<prometheus::Histogram>& follow_first_byte =
+      BuildHistogram()
+          .Name("liveorigin_follow_first_byte_seconds")
+          .Help("Time from an upload's first byte to a follower's first byte sent")
+          .Register(*registry);
+  std::atomic<int64_t> live_uploads_now{0};
+  std::atomic<int64_t> following_now{0};
   prometheus::Family<prometheus::Counter>& shed =
       BuildCounter()
           .Name("liveorigin_shed_requests_total")
@@ -234,6 +260,13 @@ OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
   // Every series whose labels are known up front exists at 0 from the start,
   // so a rate() or an alert sees the first event.
   impl_->held.Add({}).Set(0);
+  impl_->live_uploads.Add({}).Set(0);
+  impl_->following.Add({}).Set(0);
+  impl_->following_total.Add({});
+  impl_->follow_first_byte.Add({}, LatencyBuckets());
+  for (const char* o : {"complete", "failed", "stalled", "aborted"}) {
+    impl_->live_uploads_done.Add({{"outcome", o}});
+  }
   impl_->storage_healthy.Add({}).Set(1);
   for (const char* r : {"ok", "error"}) impl_->reloads.Add({{"result", r}});
   for (const char* op : {"put", "get", "selection", "retention"}) {
@@ -313,6 +346,28 @@ void OriginMetrics::HeldStarted() {
 void OriginMetrics::HeldFinished(std::string_view outcome) {
   impl_->held.Add({}).Set(static_cast<double>(--impl_->held_now));
   impl_->held_done.Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void OriginMetrics::LiveUploadStarted() {
+  impl_->live_uploads.Add({}).Set(static_cast<double>(++impl_->live_uploads_now));
+}
+
+void OriginMetrics::LiveUploadEnded(std::string_view outcome) {
+  impl_->live_uploads.Add({}).Set(static_cast<double>(--impl_->live_uploads_now));
+  impl_->live_uploads_done.Add({{"outcome", std::string(outcome)}}).Increment();
+}
+
+void OriginMetrics::FollowStarted() {
+  impl_->following.Add({}).Set(static_cast<double>(++impl_->following_now));
+  impl_->following_total.Add({}).Increment();
+}
+
+void OriginMetrics::FollowEnded() {
+  impl_->following.Add({}).Set(static_cast<double>(--impl_->following_now));
+}
+
+void OriginMetrics::FollowFirstByte(double seconds) {
+  impl_->follow_first_byte.Add({}, LatencyBuckets()).Observe(seconds);
 }
 
 int64_t OriginMetrics::held_now() const { return impl_->held_now.load(); }

@@ -100,6 +100,8 @@ struct EventConfig {
   milliseconds preferred_grace{500};
   uint32_t ingest_ahead = 2;
   milliseconds manifest_max_age{1000};  // cache_control.manifest_max_age
+  // SPEC §9: uploads in progress are visible to GETs as they arrive.
+  bool low_latency = false;
   std::filesystem::path source_file;
 
   bool AnyPipelineHasToken() const;

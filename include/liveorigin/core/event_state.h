@@ -148,6 +148,19 @@ class EventState {
   void StickyPersisted(const storage::SelectionRecord& selection, bool ok);
 
   bool HasAnyCandidate(const ObjectAddress& address) const;
+  // Low latency (SPEC §9). The event's pipelines in priority order, with
+  // their health and operator controls (candidates left empty), for a choice
+  // among uploads in progress of `path`.
+  std::vector<PipelineView> PipelineViews(std::string_view path, TimePoint now,
+                                          std::vector<std::string>* order) const;
+  // The init segment timing that applies to a pipeline's segments of `rendition`.
+  std::optional<media::InitSegmentInfo> InitInfo(const std::string& rendition,
+                                                 const std::string& pipeline) const;
+  // A followed upload was stored: its clean candidate becomes the sticky choice
+  // unless one exists. Returns the record to make durable (then report with
+  // StickyPersisted), or nullopt when nothing changed.
+  std::optional<storage::SelectionRecord> AdoptFollowed(const ObjectAddress& address,
+                                                        const std::string& pipeline);
   bool PipelineHealthy(const std::string& pipeline, TimePoint now) const;
 
   // Start-up: state from the store.

@@ -14,6 +14,8 @@
 
 namespace liveorigin::core {
 
+class LiveFollower;
+
 using Body = std::shared_ptr<const std::string>;
 
 struct Request {
@@ -23,6 +25,8 @@ struct Request {
   std::string body;    // small bodies only (non-PUT requests); PUT bodies stream to an UploadSink
   std::string remote;  // peer address, for logs
   std::optional<uint64_t> content_length;  // declared length, when not chunked
+  // HTTP/1.1 or later: a chunked answer can be sent (SPEC §9 followers).
+  bool http11 = true;
   // When the request head arrived (steady clock; zero when unknown): CMSD `rd`.
   std::chrono::steady_clock::time_point received{};
 
@@ -43,6 +47,9 @@ struct Response {
   // A delivery answer that gets CMSD-Dynamic when its head is written
   // (RequestHandler::Decorate), so `rd` covers everything up to then.
   bool cmsd_dynamic = false;
+  // A GET following an upload in progress (SPEC §9): the body is streamed with
+  // chunked framing as it arrives, instead of `body`.
+  std::shared_ptr<LiveFollower> follow;
 
   void SetHeader(std::string name, std::string value);
   std::optional<std::string_view> Header(std::string_view name) const;

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,7 @@
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/event_state.h"
 #include "liveorigin/core/http_message.h"
+#include "liveorigin/core/live_body.h"
 #include "liveorigin/core/wait_list.h"
 #include "liveorigin/storage/segment_store.h"
 
@@ -39,6 +41,9 @@ enum class IngestOutcome {
 struct IngestMeta {
   std::optional<TimePoint> first_byte;  // when the first body byte arrived; default: `now`
   std::string sha256;                   // raw SHA-256 of the body when already computed
+  // The upload was visible while it arrived (SPEC §9): if GETs followed it
+  // and it is clean, it becomes the sticky choice as it is committed.
+  bool was_live = false;
 };
 
 struct IngestResult {
@@ -47,8 +52,21 @@ struct IngestResult {
   storage::CandidateRecord record;
 };
 
+// The upload a GET follows (SPEC §9), or why there is none.
+struct FollowDecision {
+  Selection::Outcome outcome = Selection::Outcome::kNone;  // kServe: follow `body`
+  std::shared_ptr<LiveBody> body;
+  std::string pipeline;
+  std::string content_type;
+  TimePoint wait_until{};  // kWait
+};
+
 class LiveEvent {
  public:
+  // Uploads in progress one event keeps visible at most; past it, further
+  // uploads are only visible once complete.
+  static constexpr size_t kMaxLiveUploads = 1024;
+
   LiveEvent(std::shared_ptr<const config::EventConfig> config,
             std::shared_ptr<storage::SegmentStore> store);
 
@@ -75,6 +93,35 @@ class LiveEvent {
   Status PersistSticky(const storage::SelectionRecord& selection,
                        std::vector<WaitList::Wake>* to_wake);
 
+  // Low latency (SPEC §9): uploads in progress of segments, and of objects
+  // a playlist announces in EXT-X-PRELOAD-HINT (LL-HLS parts).
+  // Makes an upload visible; returns its id, or 0 when it cannot be (the
+  // registry is full, or this pipeline already has one for the segment).
+  uint64_t AddLiveUpload(const ObjectAddress& address, const std::string& pipeline,
+                         std::shared_ptr<LiveBody> body, std::string content_type,
+                         std::vector<std::string> header_defects);
+  // The upload's first moof has arrived (`prefix` holds the bytes up to its
+  // end): it can be followed, ranked on its header defects, slate and
+  // continuity with the timeline. Held GETs of the segment go to *to_wake.
+  void LiveUploadFollowable(const ObjectAddress& address, uint64_t id, std::string_view prefix,
+                            TimePoint now, std::vector<WaitList::Wake>* to_wake);
+  // Ends an upload's visibility. If GETs followed it, the segment chooses
+  // again; held GETs of the segment go to *to_wake. After a failure (cut off,
+  // stalled, corrupt) the segment's GETs no longer wait for that pipeline.
+  void RemoveLiveUpload(const ObjectAddress& address, uint64_t id, bool failed,
+                        std::vector<WaitList::Wake>* to_wake);
+  // Which upload a GET of the segment follows now; the choice is made once
+  // and kept while that upload goes on. `chosen_only`: only an existing
+  // choice (asked before selecting among complete candidates, so a segment
+  // being followed is not answered with another pipeline's bytes).
+  FollowDecision Follow(const ObjectAddress& address, TimePoint now, bool chosen_only = false);
+  size_t live_uploads() const;
+  // LL-HLS: whether the latest playlist of some pipeline announces `path` in
+  // an EXT-X-PRELOAD-HINT (a GET for it is held until it is PUT).
+  bool IsPreloadHint(const std::string& path) const;
+  // Playlists whose hints are remembered at most (per event).
+  static constexpr size_t kMaxHintedPlaylists = 256;
+
   bool HasAnyCandidate(const ObjectAddress& address) const;
   bool PipelineHealthy(const std::string& pipeline, TimePoint now) const;
 
@@ -82,6 +129,10 @@ class LiveEvent {
   // that segment arrives or its sticky choice becomes durable.
   uint64_t AddWaiter(const std::string& rendition, uint64_t number, WaitList::Wake wake);
   void RemoveWaiter(const std::string& rendition, uint64_t number, uint64_t id);
+  // Held playlist GETs (LL-HLS blocking reload): `wake` runs once, without
+  // locks held, when a new candidate of the object `path` is stored.
+  uint64_t AddObjectWaiter(const std::string& path, WaitList::Wake wake);
+  void RemoveObjectWaiter(const std::string& path, uint64_t id);
   size_t waiting() const;
 
   // Start-up: state from the store.
@@ -100,10 +151,29 @@ class LiveEvent {
  private:
   void LogFailover(const ObjectAddress& address, const Decision& decision);
 
+  struct LiveUpload {
+    uint64_t id = 0;
+    std::shared_ptr<LiveBody> body;
+    std::string content_type;
+    std::vector<std::string> defects;  // known so far
+    bool followable = false;
+  };
+  struct LiveSegment {
+    std::map<std::string, LiveUpload> by_pipeline;
+    std::optional<std::string> followed;  // pipeline whose upload GETs follow
+    std::set<std::string> failed;         // pipelines whose upload failed
+  };
+  using LiveKey = std::pair<std::string, uint64_t>;  // rendition, number
+
   const std::shared_ptr<storage::SegmentStore> store_;
   mutable Mutex mu_;
   EventState state_ GUARDED_BY(mu_);
   WaitList waiters_ GUARDED_BY(mu_);
+  std::map<LiveKey, LiveSegment> live_ GUARDED_BY(mu_);
+  size_t live_count_ GUARDED_BY(mu_) = 0;
+  // (playlist path, pipeline) → paths its EXT-X-PRELOAD-HINT names.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> hints_ GUARDED_BY(mu_);
+  uint64_t next_live_id_ GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace liveorigin::core

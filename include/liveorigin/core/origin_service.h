@@ -12,7 +12,9 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,6 +87,7 @@ class OriginService final : public RequestHandler,
  private:
   class Upload;
   class HeldRequest;
+  class PlaylistHold;
 
   void HandleGet(Request request, Respond respond);
   void HandleDelete(const Request& request, const Respond& respond);
@@ -92,6 +95,17 @@ class OriginService final : public RequestHandler,
                   Respond respond);
   // Serves `decision` (kServe): makes a new sticky choice durable first, then
   // answers with the candidate's bytes (from the cache, or read on a worker).
+  // Low latency (SPEC §9): the streamed answer of a GET that follows an
+  // upload in progress, or nullopt (then *wait_until may say when to look
+  // again: the preferred pipeline's grace).
+  std::optional<Response> FollowAnswer(const Request& request,
+                                       const std::shared_ptr<LiveEvent>& event,
+                                       const ObjectAddress& address, TimePoint now,
+                                       TimePoint* wait_until, bool chosen_only = false);
+  // Calls `done` with the bytes of a candidate (from the cache, or read on a
+  // worker; concurrent reads of the same candidate share one).
+  void LoadBody(const storage::CandidateRecord& record,
+                const std::function<void(Result<Body>)>& done);
   void ServeDecision(const Request& request, const std::shared_ptr<LiveEvent>& event,
                      Decision decision, Respond respond);
   void Serve(const Request& request, const std::shared_ptr<LiveEvent>& event,

@@ -52,6 +52,8 @@ class UploadBody {
   bool empty_as_sent() const { return received_ == 0; }
   uint64_t received() const { return received_; }
   uint64_t decoded_size() const { return body_.size(); }
+  // The decoded bytes so far (valid until the next Append or TakeBody).
+  std::string_view decoded() const { return body_; }
   // REQUIRES: Finish() returned kOk.
   std::string TakeBody() { return std::move(body_); }
   // Raw SHA-256 of the decoded body when it was computed anyway (an identity

@@ -61,6 +61,13 @@ class OriginMetrics {
   void HeldStarted();
   void HeldFinished(std::string_view outcome);  // released | timeout | shed
   void Shed(std::string_view event);
+  // Low latency (SPEC §9): uploads visible while they arrive, GETs following
+  // one, and the time from an upload's first byte to a follower's first byte.
+  void LiveUploadStarted();
+  void LiveUploadEnded(std::string_view outcome);  // complete | failed | stalled | aborted
+  void FollowStarted();
+  void FollowEnded();
+  void FollowFirstByte(double seconds);
   void ReloadResult(bool ok);
   void StorageError(std::string_view operation);
   // An operator change that took effect: action is disable | enable | select.

@@ -463,7 +463,8 @@ TEST(ParseEventConfigTest, EveryKey) {
       "hold: {max_wait: 4s}\n"
       "preferred_grace: 250ms\n"
       "ingest_ahead: 3\n"
-      "cache_control: {manifest_max_age: 2s}\n");
+      "cache_control: {manifest_max_age: 2s}\n"
+      "low_latency: true\n");
   ASSERT_TRUE(r.ok) << Dump(r.errors);
   const EventConfig& e = r.event;
   EXPECT_EQ(e.id, "demo");
@@ -482,6 +483,7 @@ TEST(ParseEventConfigTest, EveryKey) {
   EXPECT_EQ(e.preferred_grace, milliseconds(250));
   EXPECT_EQ(e.ingest_ahead, 3u);
   EXPECT_EQ(e.manifest_max_age, seconds(2));
+  EXPECT_TRUE(e.low_latency);
   EXPECT_EQ(e.source_file, fs::path("event.yaml"));
   EXPECT_TRUE(e.AnyPipelineHasToken());
 }
@@ -498,6 +500,7 @@ TEST(ParseEventConfigTest, Defaults) {
   EXPECT_EQ(e.preferred_grace, milliseconds(500));
   EXPECT_EQ(e.ingest_ahead, 2u);
   EXPECT_EQ(e.manifest_max_age, seconds(1));
+  EXPECT_FALSE(e.low_latency);
   ASSERT_EQ(e.pipelines.size(), 1u);
   EXPECT_FALSE(e.pipelines[0].token.has_value());
   EXPECT_FALSE(e.AnyPipelineHasToken());
@@ -552,6 +555,13 @@ TEST(ParseEventConfigTest, BadDurations) {
   EXPECT_TRUE(HasError(r.errors, 5, 18, "'hold.max_wait': invalid duration"));
   EXPECT_TRUE(HasError(r.errors, 6, 18, "'preferred_grace': invalid duration '-1s'"));
   EXPECT_TRUE(HasError(r.errors, 7, 35, "'cache_control.manifest_max_age' must be a single value"));
+}
+
+TEST(ParseEventConfigTest, LowLatencyMustBeABoolean) {
+  auto r = ParseEvent(std::string(kMinimalEvent) + "low_latency: sometimes\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(HasError(r.errors, 6, 14, "'low_latency' must be true or false, got 'sometimes'"))
+      << Dump(r.errors);
 }
 
 TEST(ParseEventConfigTest, DvrWindowShorterThanSegment) {
