@@ -488,8 +488,10 @@ Status NatsSegmentStore::PutCandidate(const CandidateRecord& record, std::string
     }
   }
   // Tell the other nodes; a lost notification is covered by their re-checks.
-  natsConnection_Publish(m.nc, m.notify_subject.c_str(), value.data(),
-                         static_cast<int>(value.size()));
+  if (m.options.announce) {
+    natsConnection_Publish(m.nc, m.notify_subject.c_str(), value.data(),
+                           static_cast<int>(value.size()));
+  }
   return m.NoteWrite(Status::Ok());
 }
 

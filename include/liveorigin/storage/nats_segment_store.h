@@ -35,6 +35,9 @@ struct NatsOptions {
   std::string node = "liveorigin";    // this node's name (connection name, logs)
   // Each request to NATS (publish acknowledgement, KV read or write, connect).
   std::chrono::milliseconds timeout{2000};
+  // Announce stored candidates to the other nodes (on <prefix>.put). Off only
+  // for tools and tests that must write without telling anyone.
+  bool announce = true;
 };
 
 class NatsSegmentStore final : public SegmentStore {
