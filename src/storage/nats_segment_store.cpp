@@ -435,6 +435,17 @@ Result<uint64_t> NatsSegmentStore::BodyMessages() const {
   return msgs;
 }
 
+Result<std::string> NatsSegmentStore::BodyStreamLeader() const {
+  jsOptions jo = impl_->JsOptions();
+  jsStreamInfo* si = nullptr;
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&si, impl_->js, impl_->body_stream.c_str(), &jo, &jerr);
+  if (s != NATS_OK) return FromNats(s, jerr, "stream info");
+  std::string leader = si->Cluster && si->Cluster->Leader ? si->Cluster->Leader : "";
+  jsStreamInfo_Destroy(si);
+  return leader;
+}
+
 Status NatsSegmentStore::PutCandidate(const CandidateRecord& record, std::string_view body) {
   Impl& m = *impl_;
   const std::string key = CandidateKey(record.id);

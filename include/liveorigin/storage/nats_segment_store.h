@@ -72,6 +72,9 @@ class NatsSegmentStore final : public SegmentStore {
   size_t part_size() const;
   // Messages (body parts) the body stream holds now. For tests.
   Result<uint64_t> BodyMessages() const;
+  // server_name of the NATS server leading the body stream (for tests that
+  // kill it); empty when it has no leader.
+  Result<std::string> BodyStreamLeader() const;
 
  private:
   struct Impl;
