@@ -240,6 +240,13 @@ void LiveEvent::RecheckStore(const ObjectAddress& address, TimePoint now, Millis
   }
 }
 
+bool LiveEvent::RecheckDue(const ObjectAddress& address, TimePoint now, Millis period) const {
+  if (!address.number) return false;
+  MutexLock lock(mu_);
+  auto it = rechecked_.find(std::make_pair(address.rendition, *address.number));
+  return it == rechecked_.end() || now - it->second >= period;
+}
+
 bool LiveEvent::HasAnyCandidate(const ObjectAddress& address) const {
   MutexLock lock(mu_);
   return state_.HasAnyCandidate(address);

@@ -250,6 +250,10 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
       auto self = weak.lock();
       if (!self || self->done_.load()) return;
       OriginService& s = *self->service_;
+      if (!self->event_->RecheckDue(self->address_, s.clock_.Now(), s.options_.store_recheck)) {
+        self->ScheduleStoreRecheck();  // another held GET of this segment just read it
+        return;
+      }
       s.exec_.workers.Post([self] {
         if (self->done_.load()) return;
         OriginService& svc = *self->service_;
@@ -525,7 +529,20 @@ Response OriginService::IngestAnswer(const Request& request, const config::Event
 }
 
 void OriginService::LearnRemoteCandidate(CandidateRecord record) {
+  if (pending_learns_.fetch_add(1) >= kMaxPendingLearns) {
+    pending_learns_.fetch_sub(1);
+    uint64_t suppressed = 0;
+    if (LogLimiter::Shared().Allow("learn_backlog", &suppressed)) {
+      spdlog::warn(
+          "{} announcements of other nodes' PUTs are waiting for a worker: dropping "
+          "this one (held GETs re-read the store){}",
+          kMaxPendingLearns,
+          suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : "");
+    }
+    return;
+  }
   exec_.workers.Post([self = shared_from_this(), record = std::move(record)] {
+    self->pending_learns_.fetch_sub(1);
     auto event = self->registry_.Find(record.id.event);
     if (!event) return;  // an event this node does not serve (other event files)
     Body init;

@@ -91,6 +91,9 @@ class LiveEvent {
   // GETs share one read. Held GETs go to *to_wake when something was learned.
   void RecheckStore(const ObjectAddress& address, TimePoint now, Millis period,
                     std::vector<WaitList::Wake>* to_wake);
+  // False when RecheckStore would skip this segment now (read within `period`):
+  // lets held GETs skip posting work that would do nothing. No I/O.
+  bool RecheckDue(const ObjectAddress& address, TimePoint now, Millis period) const;
 
   bool HasAnyCandidate(const ObjectAddress& address) const;
   bool PipelineHealthy(const std::string& pipeline, TimePoint now) const;

@@ -129,6 +129,10 @@ class OriginService final : public RequestHandler,
   OverloadState overload_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> uploads_{0};
+  // Announcements of other nodes' candidates waiting for a worker; beyond
+  // kMaxPendingLearns they are dropped (held GETs re-read the store anyway).
+  static constexpr uint64_t kMaxPendingLearns = 10000;
+  std::atomic<uint64_t> pending_learns_{0};
 };
 
 // Key of a candidate's bytes in the BodyCache.
