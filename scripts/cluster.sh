@@ -85,19 +85,24 @@ done
 # A node cannot open the store before JetStream has elected its leaders (about
 # a second): start each one again until it stays up.
 start_node() {
-  local i=$1
+  local i=$1 log="$dir/origin-$i.log"
   for attempt in $(seq 1 30); do
-    ./build/release/liveorigin --config "$dir/origin-$i.yaml" >>"$dir/origin-$i.log" 2>&1 &
+    local offset
+    offset=$(stat -c %s "$log" 2>/dev/null || echo 0)
+    ./build/release/liveorigin --config "$dir/origin-$i.yaml" >>"$log" 2>&1 &
     local pid=$!
-    sleep 1
-    if kill -0 "$pid" 2>/dev/null; then
-      pids+=("$pid")
-      echo "cluster.sh: origin-$i on 127.0.0.1:$((origin_port + i - 1)) (admin $((admin_port + i - 1)))"
-      return 0
-    fi
+    while kill -0 "$pid" 2>/dev/null; do
+      if tail -c +"$((offset + 1))" "$log" | grep -q "listening on"; then
+        pids+=("$pid")
+        echo "cluster.sh: origin-$i on 127.0.0.1:$((origin_port + i - 1)) (admin $((admin_port + i - 1)))"
+        return 0
+      fi
+      sleep 0.2
+    done
     wait "$pid" 2>/dev/null || true
+    sleep 1
   done
-  echo "cluster.sh: origin-$i does not start; see $dir/origin-$i.log" >&2
+  echo "cluster.sh: origin-$i does not start; see $log" >&2
   return 1
 }
 for ((i = 1; i <= nodes; i++)); do start_node "$i"; done
