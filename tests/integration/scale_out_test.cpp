@@ -304,6 +304,37 @@ TEST_F(ScaleOutTest, KilledNodeLeavesTheOthersServingAndRebuildsOnRestart) {
   }
 }
 
+TEST_F(ScaleOutTest, RetentionFreesTheSharedStore) {
+  // d = 200 ms, DVR 2 s: segments leave the window within seconds.
+  const std::string event =
+      "id: live\n"
+      "segment_duration: 200ms\n"
+      "dvr_window: 2s\n"
+      "media_template: \"$RepresentationID$/$Number$.m4s\"\n"
+      "pipelines: [{id: a}]\n"
+      "hold: {max_wait: 1s}\n"
+      "ingest_ahead: 5\n";
+  auto a = StartNode("origin-a", event);
+  auto b = StartNode("origin-b", event);
+  ASSERT_TRUE(a && b);
+  const uint64_t edge = LiveEdgeNumber(200ms);
+  for (uint64_t n = edge - 5; n <= edge; ++n) {
+    auto put = (n % 2 ? a : b)->Put(Seg(n), RandomBytes(10000, static_cast<uint32_t>(n)), kA);
+    ASSERT_TRUE(put && put->status == 201);
+  }
+  auto stored = store_->BodyMessages();
+  ASSERT_TRUE(stored.ok());
+  EXPECT_GE(*stored, 6u);
+  // Every node's retention deletes from the shared store.
+  EXPECT_TRUE(WaitUntil([&] {
+    auto left = store_->BodyMessages();
+    return left.ok() && *left == 0;
+  })) << "bodies are left in the shared stream after the DVR window";
+  size_t records = 0;
+  ASSERT_TRUE(store_->ForEachCandidate([&](storage::CandidateRecord&&) { ++records; }).ok());
+  EXPECT_EQ(records, 0u);
+}
+
 TEST_F(ScaleOutTest, NodeIsNamedAndReadyzFollowsTheStore) {
   auto a = StartNode("origin-a");
   ASSERT_TRUE(a);
