@@ -207,7 +207,12 @@ struct NatsSegmentStore::Impl {
 
   ~Impl() {
     if (sub) {
-      natsSubscription_Unsubscribe(sub);
+      // Drain: no callback (which uses this Impl) runs once this returns.
+      if (natsSubscription_Drain(sub) == NATS_OK) {
+        natsSubscription_WaitForDrainCompletion(sub, timeout_ms());
+      } else {
+        natsSubscription_Unsubscribe(sub);
+      }
       natsSubscription_Destroy(sub);
     }
     if (kv) kvStore_Destroy(kv);
