@@ -134,6 +134,9 @@ struct OriginServer::Impl {
   Mutex retention_mu;
   std::condition_variable_any retention_cv;
   bool stopping GUARDED_BY(retention_mu) = false;
+  // Retention-thread only: seconds since operator controls were last re-read.
+  static constexpr int kControlsRefreshSeconds = 2;
+  int controls_refresh_tick = 0;
 
   void RetentionLoop();
   void RunRetentionOnce();
@@ -467,6 +470,16 @@ void OriginServer::Impl::RetentionLoop() {
       if (stop) return;
     }
     RunRetentionOnce();
+    // A store shared by a fleet (SPEC §10): operator controls changed on
+    // other nodes apply here within kControlsRefreshSeconds.
+    if (store->Shared() && ++controls_refresh_tick >= kControlsRefreshSeconds) {
+      controls_refresh_tick = 0;
+      if (Status st = controls->Restore(); st.ok()) {
+        controls->Publish(*registry);
+      } else {
+        spdlog::warn("cannot refresh operator controls from the store: {}", st.ToString());
+      }
+    }
     // Notice edits in events_dir (cheap: one directory listing a second).
     bool changed = false;
     {

@@ -335,6 +335,24 @@ TEST_F(ScaleOutTest, RetentionFreesTheSharedStore) {
   EXPECT_EQ(records, 0u);
 }
 
+TEST_F(ScaleOutTest, OperatorControlsReachEveryNode) {
+  auto a = StartNode("origin-a");
+  auto b = StartNode("origin-b");
+  ASSERT_TRUE(a && b);
+  auto off = a->Admin("/admin/events/live/pipelines/a/disable", "POST");
+  ASSERT_TRUE(off);
+  ASSERT_EQ(off->status, 200) << off->body;
+  EXPECT_TRUE(b->WaitForAdmin("/admin/events/live", "\"disabled\": true"))
+      << "a pipeline disabled on origin-a is not disabled on origin-b";
+  auto on = a->Admin("/admin/events/live/pipelines/a/enable", "POST");
+  ASSERT_TRUE(on);
+  ASSERT_EQ(on->status, 200) << on->body;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = b->Admin("/admin/events/live");
+    return r && r->status == 200 && r->body.find("\"disabled\": true") == std::string::npos;
+  })) << "a pipeline enabled again on origin-a stays disabled on origin-b";
+}
+
 TEST_F(ScaleOutTest, NodeIsNamedAndReadyzFollowsTheStore) {
   auto a = StartNode("origin-a");
   ASSERT_TRUE(a);
