@@ -157,6 +157,9 @@ TEST_F(ScaleOutTest, AnyNodeAnswersAnyUrlAlike) {
   EXPECT_EQ(AnswerOf(b->Get(Seg(edge - 14))).pipeline, "b");
   EXPECT_EQ(AnswerOf(a->Get(Seg(edge - 20))).status, 200);
   EXPECT_EQ(AnswerOf(b->Get("/live/manifest.mpd")).body, "<MPD/>");
+  // Both stop cleanly (SIGTERM: drain, close the store).
+  EXPECT_EQ(a->Stop(), 0) << a->LogSinceStart();
+  EXPECT_EQ(b->Stop(), 0) << b->LogSinceStart();
 }
 
 TEST_F(ScaleOutTest, GetHeldOnOneNodeIsReleasedByAPutOnTheOther) {
