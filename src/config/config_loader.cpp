@@ -726,11 +726,13 @@ void ParseStorage(const Field& field, DocumentReader* r, ServerConfig* c, const 
   if (nats) ParseNats(*nats, r, &c->storage.nats, &node, &node_field);
   if (c->storage.engine == "nats" && c->storage.nats.servers.empty() &&
       r->error_count() == errors_before) {
-    r->Error(nats ? *nats : (Get(f, "engine") ? *Get(f, "engine") : field),
+    const Field* engine = Get(f, "engine");
+    const Field& at = nats ? *nats : (engine ? *engine : field);
+    r->Error(at,
              "'storage.engine: nats' needs 'storage.nats.servers' (at least one "
              "nats://host:port)");
   }
-  if (node) {
+  if (node && node_field) {
     if (node_name && c->node_name != *node) {
       r->Error(*node_field, "'storage.nats.node' (" + Quote(*node) +
                                 ") differs from 'node_name' (" + Quote(c->node_name) +

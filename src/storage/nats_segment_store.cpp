@@ -23,7 +23,7 @@ constexpr jsErrCode kMaxBytesExceeded = static_cast<jsErrCode>(10054);
 // server's control line is 4 KiB by default).
 constexpr size_t kMaxKeyLength = 1024;
 // Room left in a message for the protocol when a body is split into parts.
-constexpr size_t kPartHeadroom = 512;
+constexpr int64_t kPartHeadroom = 512;
 constexpr uint8_t kCandidateValueVersion = 1;
 
 Status FromNats(natsStatus s, jsErrCode jerr, std::string_view what) {
@@ -684,9 +684,9 @@ Status NatsSegmentStore::Health() const {
   return Status::Ok();
 }
 
-void NatsSegmentStore::SetRemoteCandidateListener(RemoteCandidateListener listener) {
+void NatsSegmentStore::SetRemoteCandidateListener(const RemoteCandidateListener& listener) {
   MutexLock lock(impl_->listener_mu);
-  impl_->listener = std::move(listener);
+  impl_->listener = listener;
 }
 
 }  // namespace liveorigin::storage

@@ -65,7 +65,7 @@ class NatsSegmentStore final : public SegmentStore {
   // answer a probe after the last failed write.
   Status Health() const override;
   bool Shared() const override { return true; }
-  void SetRemoteCandidateListener(RemoteCandidateListener listener) override;
+  void SetRemoteCandidateListener(const RemoteCandidateListener& listener) override;
 
   // Largest part a body is split into (the server's max_payload less room
   // for the protocol). For tests and logs.

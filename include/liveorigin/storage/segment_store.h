@@ -77,7 +77,7 @@ class SegmentStore {
   // Candidates stored by other nodes are announced to `listener` (replacing
   // any previous one; null stops the announcements, and no call is running
   // when this returns). A store no other node writes never calls it.
-  virtual void SetRemoteCandidateListener(RemoteCandidateListener listener) {}
+  virtual void SetRemoteCandidateListener(const RemoteCandidateListener& /*listener*/) {}
 };
 
 }  // namespace liveorigin::storage
