@@ -23,6 +23,7 @@ build_packages=(
   libssl-dev                                # SHA-256/512 for Content-Digest (RFC 9530)
   zlib1g-dev                                # Content-Encoding: gzip on ingest
   prometheus-cpp-dev                        # /metrics
+  libnats-dev                               # storage.engine: nats (SPEC §10)
 )
 test_packages=(
   git
@@ -31,6 +32,7 @@ test_packages=(
   python3                                   # crash-test load client, mutation check
   clang-format clang-tidy                   # scripts/lint.sh (CI)
   clang libclang-rt-14-dev                  # libFuzzer targets (scripts/fuzz.sh)
+  nats-server                               # JetStream cluster of the scale-out tests
 )
 
 build_only=0

@@ -64,7 +64,9 @@ Response AdminService::Route(const Request& request) {
     const Status health = store_.Health();
     json j = {{"ready", health.ok()},
               {"storage", health.ok() ? "ok" : health.ToString()},
-              {"events", registry_.All().size()}};
+              {"events", registry_.All().size()},
+              {"node", node_},
+              {"storage_engine", storage_engine_}};
     return finish(Response::Json(health.ok() ? 200 : 503, j.dump()));
   }
   if (token_ && (first == "metrics" || first == "admin")) {
@@ -113,7 +115,8 @@ Response AdminService::Route(const Request& request) {
     if (rest == "events") {
       json list = json::array();
       for (const auto& e : registry_.All()) list.push_back(EventStatusJson(e->View(now), now));
-      return finish(Response::Json(200, json{{"events", std::move(list)}}.dump(2)));
+      return finish(
+          Response::Json(200, json{{"node", node_}, {"events", std::move(list)}}.dump(2)));
     }
     constexpr std::string_view kEvents = "events/";
     if (rest.rfind(kEvents, 0) == 0) {
@@ -125,6 +128,8 @@ Response AdminService::Route(const Request& request) {
         return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
         json status = EventStatusJson(event->View(now), now);
+        status["node"] = node_;
+        status["storage_engine"] = storage_engine_;
         if (operator_api_) operator_api_->AddToStatus(id, &status);
         return finish(Response::Json(200, status.dump(2)));
       }
@@ -138,6 +143,7 @@ Response AdminService::Route(const Request& request) {
                                  "segment number is not in the form the media template renders");
         }
         json view = ObjectJson(*event->config(), event->ViewObject(*address, now));
+        view["node"] = node_;
         if (operator_api_) operator_api_->AddToObject(id, address->path, &view);
         return finish(Response::Json(200, view.dump(2)));
       }

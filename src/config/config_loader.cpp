@@ -625,13 +625,131 @@ void ParseCors(const Field& field, DocumentReader* r, CorsConfig* cors) {
   cors->allow_origins = std::move(origins);
 }
 
+// nats://host:port (or tls://); host may be a name or an address.
+bool IsNatsUrl(const std::string& s) {
+  std::string_view v = s;
+  if (v.starts_with("nats://")) {
+    v.remove_prefix(7);
+  } else if (v.starts_with("tls://")) {
+    v.remove_prefix(6);
+  } else {
+    return false;
+  }
+  if (v.empty() || v.size() > 255) return false;
+  return std::all_of(v.begin(), v.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_' || c == ':' || c == '[' || c == ']' || c == '@';
+  });
+}
+
+void ParseNats(const Field& field, DocumentReader* r, NatsStorageConfig* nats,
+               std::optional<std::string>* node, const Field** node_field) {
+  if (!r->ExpectMap(field)) return;
+  std::map<std::string, Field> f;
+  r->ReadMap(field.value, "storage.nats.",
+             {"servers", "replicas", "prefix", "node", "timeout", "recheck"}, &f);
+  if (const Field* x = Get(f, "servers")) {
+    std::vector<YAML::Node> items;
+    if (x->value.IsSequence()) {
+      items = std::vector<YAML::Node>(x->value.begin(), x->value.end());
+    } else if (x->value.IsScalar()) {
+      items.push_back(x->value);
+    } else {
+      r->Error(*x, "'storage.nats.servers' must be a list of nats://host:port URLs");
+    }
+    if (x->value.IsSequence() && items.empty()) {
+      r->Error(*x, "'storage.nats.servers' must list at least one server");
+    }
+    for (const auto& item : items) {
+      if (!item.IsScalar() || !IsNatsUrl(item.Scalar())) {
+        r->Error(item, "'storage.nats.servers' entries must be URLs like nats://127.0.0.1:4222");
+        continue;
+      }
+      nats->servers.push_back(item.Scalar());
+    }
+  }
+  Assign(f, "replicas", &nats->replicas, [r](const Field& x) -> std::optional<uint64_t> {
+    auto v = r->Unsigned(x, 5);
+    if (v && *v == 0) {
+      r->Error(x, "'storage.nats.replicas' must be 1 to 5");
+      return std::nullopt;
+    }
+    return v;
+  });
+  Assign(f, "prefix", &nats->prefix, [r](const Field& x) -> std::optional<std::string> {
+    auto v = r->Scalar(x);
+    if (!v) return v;
+    const bool ok = !v->empty() && v->size() <= 32 && std::all_of(v->begin(), v->end(), [](char c) {
+      return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+             c == '_' || c == '-';
+    });
+    if (!ok) {
+      r->Error(x, "'storage.nats.prefix' must be 1 to 32 characters from A-Z a-z 0-9 _ -, got " +
+                      Quote(*v));
+      return std::nullopt;
+    }
+    return v;
+  });
+  if (const Field* x = Get(f, "node")) {
+    *node_field = x;
+    *node = r->Id(*x);
+  }
+  Assign(f, "timeout", &nats->timeout, [r](const Field& x) {
+    auto v = r->Duration(x);
+    if (v && (v->count() < 10 || v->count() > 60000)) {
+      r->Error(x, "'storage.nats.timeout' must be between 10ms and 60s");
+      return std::optional<std::chrono::milliseconds>();
+    }
+    return v;
+  });
+  Assign(f, "recheck", &nats->recheck, [r](const Field& x) {
+    auto v = r->Duration(x);
+    if (v && (v->count() < 10 || v->count() > 60000)) {
+      r->Error(x, "'storage.nats.recheck' must be between 10ms and 60s");
+      return std::optional<std::chrono::milliseconds>();
+    }
+    return v;
+  });
+}
+
+void ParseStorage(const Field& field, DocumentReader* r, ServerConfig* c, const Field* node_name) {
+  if (!r->ExpectMap(field)) return;
+  std::map<std::string, Field> f;
+  r->ReadMap(field.value, "storage.", {"engine", "nats"}, &f);
+  Assign(f, "engine", &c->storage.engine, [r](const Field& x) {
+    return r->OneOf(x, {"rocksdb", "nats"});
+  });
+  std::optional<std::string> node;
+  const Field* node_field = nullptr;
+  const Field* nats = Get(f, "nats");
+  const size_t errors_before = r->error_count();
+  if (nats) ParseNats(*nats, r, &c->storage.nats, &node, &node_field);
+  if (c->storage.engine == "nats" && c->storage.nats.servers.empty() &&
+      r->error_count() == errors_before) {
+    const Field* engine = Get(f, "engine");
+    const Field& at = nats ? *nats : (engine ? *engine : field);
+    r->Error(at,
+             "'storage.engine: nats' needs 'storage.nats.servers' (at least one "
+             "nats://host:port)");
+  }
+  if (node && node_field) {
+    if (node_name && c->node_name != *node) {
+      r->Error(*node_field, "'storage.nats.node' (" + Quote(*node) +
+                                ") differs from 'node_name' (" + Quote(c->node_name) +
+                                "); give one of them");
+    } else {
+      c->node_name = *node;
+    }
+  }
+}
+
 bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig* out) {
   std::map<std::string, Field> f;
-  r->ReadMap(
-      root, "",
-      {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size", "sync_writes",
-       "limits", "log", "admin_token", "admin_token_file", "admin_token_env", "node_name", "cors"},
-      &f);
+  r->ReadMap(root, "",
+             {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size",
+              "sync_writes", "limits", "log", "admin_token", "admin_token_file", "admin_token_env",
+              "node_name", "cors", "storage"},
+             &f);
   ServerConfig c;
   c.node_name = DefaultNodeName();
   Assign(f, "node_name", &c.node_name, [r](const Field& x) { return r->Id(x); });
@@ -652,6 +770,7 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
   Assign(f, "sync_writes", &c.sync_writes, [r](const Field& x) { return r->Bool(x); });
   if (const Field* x = Get(f, "limits")) ParseLimits(*x, r, &c.limits);
   if (const Field* x = Get(f, "log")) ParseLog(*x, r, &c.log);
+  if (const Field* x = Get(f, "storage")) ParseStorage(*x, r, &c, Get(f, "node_name"));
   bool has_admin_token = false;
   if (auto token = r->Secret(f, "admin_token", &has_admin_token)) c.admin_token = *token;
 

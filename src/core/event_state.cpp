@@ -360,11 +360,70 @@ std::optional<storage::SelectionRecord> EventState::AdoptFollowed(const ObjectAd
                                   c->second.etag};
 }
 
-void EventState::StickyPersisted(const storage::SelectionRecord& selection, bool ok) {
-  SegmentSlot* slot = FindSlot(selection.rendition, selection.number);
-  if (!slot) return;
+std::optional<CandidateRecord> EventState::StickyPersisted(const storage::SelectionRecord& proposed,
+                                                           const storage::SelectionRecord& winner,
+                                                           bool ok) {
+  SegmentSlot* slot = FindSlot(proposed.rendition, proposed.number);
+  if (!slot) return std::nullopt;
+  if (!ok) {
+    slot->sticky_persisting = false;
+    return std::nullopt;
+  }
+  auto c = slot->candidates.find(winner.pipeline);
+  if (c == slot->candidates.end() || c->second.etag != winner.etag) {
+    return std::nullopt;  // the winner's candidate is not known here yet
+  }
   slot->sticky_persisting = false;
-  if (ok && slot->sticky == selection.pipeline) slot->sticky_persisted = true;
+  if (slot->sticky != winner.pipeline) {
+    // Another node decided first: its choice is the fleet's (SPEC §10).
+    slot->sticky = winner.pipeline;
+    if (slot->served != winner.pipeline) {
+      if (slot->served) --pipelines_[*slot->served].selections;
+      ++pipelines_[winner.pipeline].selections;
+      slot->served = winner.pipeline;
+    }
+    last_served_[proposed.rendition] = winner.pipeline;
+  }
+  slot->sticky_persisted = true;
+  return c->second;
+}
+
+bool EventState::Learn(const CandidateRecord& record,
+                       const std::optional<media::InitSegmentInfo>& init) {
+  const std::string& pipeline = record.id.pipeline;
+  const TimePoint when = FromUnixMillis(record.ingest_unix_ms);
+  if (record.id.number) {
+    SegmentSlot& slot = renditions_[record.id.rendition].segments[*record.id.number];
+    auto known = slot.candidates.find(pipeline);
+    if (known != slot.candidates.end()) {
+      if (known->second.etag == record.etag) return false;
+      if (slot.sticky == pipeline) return false;  // served bytes never change
+    }
+    slot.candidates[pipeline] = record;
+    UpdateAlignment(record);
+  } else {
+    auto& candidates = objects_[record.id.path];
+    auto known = candidates.find(pipeline);
+    if (known != candidates.end() && known->second.etag == record.etag) return false;
+    candidates[pipeline] = record;
+    if (init) renditions_[record.id.rendition].init_by_pipeline[pipeline] = *init;
+  }
+  NoteCandidate(record, when);
+  return true;
+}
+
+std::optional<std::string> EventState::KnownEtag(const storage::CandidateId& id) const {
+  const Candidates* candidates = nullptr;
+  if (id.number) {
+    const SegmentSlot* slot = FindSlot(id.rendition, *id.number);
+    if (slot) candidates = &slot->candidates;
+  } else if (auto o = objects_.find(id.path); o != objects_.end()) {
+    candidates = &o->second;
+  }
+  if (!candidates) return std::nullopt;
+  auto c = candidates->find(id.pipeline);
+  if (c == candidates->end()) return std::nullopt;
+  return c->second.etag;
 }
 
 bool EventState::HasAnyCandidate(const ObjectAddress& address) const {

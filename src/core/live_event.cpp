@@ -16,6 +16,7 @@
 
 namespace liveorigin::core {
 
+using storage::CandidateId;
 using storage::CandidateRecord;
 using storage::ObjectKind;
 
@@ -343,13 +344,41 @@ void LiveEvent::LogFailover(const ObjectAddress& address, const Decision& d) {
 }
 
 Status LiveEvent::PersistSticky(const storage::SelectionRecord& selection,
-                                std::vector<WaitList::Wake>* to_wake) {
-  Status st = store_->PutSelection(selection);
+                                std::vector<WaitList::Wake>* to_wake,
+                                storage::CandidateRecord* serve) {
+  auto winner = store_->ProposeSelection(selection);
+  Status st = winner.status();
+  std::optional<CandidateRecord> chosen;
+  if (st.ok()) {
+    MutexLock lock(mu_);
+    chosen = state_.StickyPersisted(selection, *winner, true);
+  }
+  if (st.ok() && !chosen) {
+    // Another node decided first with a candidate not known here yet.
+    CandidateId id;
+    id.event = winner->event;
+    id.rendition = winner->rendition;
+    id.number = winner->number;
+    id.pipeline = winner->pipeline;
+    id.path = config()->media_template.Format(winner->rendition, winner->number);
+    auto record = store_->GetCandidate(id);
+    if (record.ok()) {
+      MutexLock lock(mu_);
+      state_.Learn(*record, std::nullopt);
+      chosen = state_.StickyPersisted(selection, *winner, true);
+    }
+    if (!chosen) {
+      st = record.ok() ? Status::Unavailable("the winning candidate " + winner->pipeline +
+                                             " changed while it was read")
+                       : record.status();
+    }
+  }
   {
     MutexLock lock(mu_);
-    state_.StickyPersisted(selection, st.ok());
+    if (!st.ok()) state_.StickyPersisted(selection, false);
     *to_wake = waiters_.Take(selection.rendition, selection.number);
   }
+  if (st.ok() && serve) *serve = std::move(*chosen);
   if (!st.ok()) {
     spdlog::error(
         "event {}: cannot persist the sticky selection of {} segment {} (served with a short "
@@ -357,6 +386,64 @@ Status LiveEvent::PersistSticky(const storage::SelectionRecord& selection,
         selection.event, selection.rendition, selection.number, st.ToString());
   }
   return st;
+}
+
+bool LiveEvent::Learn(const CandidateRecord& record, const Body& init_body,
+                      std::vector<WaitList::Wake>* to_wake) {
+  std::optional<media::InitSegmentInfo> init;
+  if (record.kind == ObjectKind::kInit && init_body) {
+    init = media::ParseInitSegment(
+               std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(init_body->data()),
+                                        init_body->size()))
+               .info;
+  }
+  MutexLock lock(mu_);
+  if (!state_.Learn(record, init)) return false;
+  if (record.id.number) *to_wake = waiters_.Take(record.id.rendition, *record.id.number);
+  return true;
+}
+
+void LiveEvent::RecheckStore(const ObjectAddress& address, TimePoint now, Millis period,
+                             std::vector<WaitList::Wake>* to_wake) {
+  if (!address.number) return;
+  std::vector<std::pair<CandidateId, std::optional<std::string>>> ids;
+  {
+    MutexLock lock(mu_);
+    const auto key = std::make_pair(address.rendition, *address.number);
+    auto it = rechecked_.find(key);
+    if (it != rechecked_.end() && now - it->second < period) return;
+    if (rechecked_.size() >= 4096) {
+      std::erase_if(rechecked_,
+                    [&](const auto& e) { return now - e.second > std::chrono::minutes(1); });
+    }
+    if (rechecked_.size() >= 4096) return;  // a minute's worth of rechecks: skip this one
+    rechecked_[key] = now;
+    for (const auto& p : state_.config()->pipelines) {
+      CandidateId id;
+      id.event = state_.config()->id;
+      id.path = address.path;
+      id.rendition = address.rendition;
+      id.number = address.number;
+      id.pipeline = p.id;
+      auto known = state_.KnownEtag(id);
+      ids.emplace_back(std::move(id), std::move(known));
+    }
+  }
+  for (const auto& [id, known] : ids) {
+    auto record = store_->GetCandidate(id);
+    if (!record.ok() || (known && *known == record->etag)) continue;
+    std::vector<WaitList::Wake> wake;
+    if (Learn(*record, Body(), &wake)) {
+      for (auto& w : wake) to_wake->push_back(std::move(w));
+    }
+  }
+}
+
+bool LiveEvent::RecheckDue(const ObjectAddress& address, TimePoint now, Millis period) const {
+  if (!address.number) return false;
+  MutexLock lock(mu_);
+  auto it = rechecked_.find(std::make_pair(address.rendition, *address.number));
+  return it == rechecked_.end() || now - it->second >= period;
 }
 
 bool LiveEvent::HasAnyCandidate(const ObjectAddress& address) const {

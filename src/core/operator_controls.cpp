@@ -35,6 +35,12 @@ Status OperatorControls::Restore() {
   if (!st.ok()) return st;
 
   MutexLock lock(mu_);
+  // An event whose controls were all lifted (by another node sharing the
+  // store) gets an empty state with a new version, so Publish replaces the
+  // old one.
+  for (const auto& [event, entry] : events_) {
+    if (entry.state && !states.count(event)) states[event];
+  }
   events_.clear();
   for (auto& [event, state] : states) {
     state.version = ++version_;

@@ -56,6 +56,7 @@ OriginOptions OriginOptions::From(const config::ServerConfig& server) {
   o.access_log = server.log.access_log;
   o.node_name = server.node_name;
   o.cors_allow_origins = server.cors.allow_origins;
+  o.store_recheck = server.storage.nats.recheck;
   return o;
 }
 
@@ -365,6 +366,7 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
         std::chrono::duration_cast<Millis>(deadline_ - start_) + Millis(1),
         [self] { self->Timeout(); });
     Recheck();  // arms the waiter; the candidate may also have arrived meanwhile
+    if (service_->store_.Shared()) ScheduleStoreRecheck();
   }
 
  private:
@@ -399,6 +401,30 @@ class OriginService::HeldRequest final : public std::enable_shared_from_this<Hel
     auto self = shared_from_this();
     const auto delay = std::chrono::duration_cast<Millis>(at - service_->clock_.Now()) + Millis(1);
     service_->exec_.timers.RunAfter(std::max(Millis(0), delay), [self] { self->Recheck(); });
+  }
+
+  // Scale-out (SPEC §10): other nodes' PUTs are announced, and a lost
+  // announcement costs at most one period: the store is read on a worker.
+  void ScheduleStoreRecheck() {
+    std::weak_ptr<HeldRequest> weak = shared_from_this();
+    service_->exec_.timers.RunAfter(service_->options_.store_recheck, [weak] {
+      auto self = weak.lock();
+      if (!self || self->done_.load()) return;
+      OriginService& s = *self->service_;
+      if (!self->event_->RecheckDue(self->address_, s.clock_.Now(), s.options_.store_recheck)) {
+        self->ScheduleStoreRecheck();  // another held GET of this segment just read it
+        return;
+      }
+      s.exec_.workers.Post([self] {
+        if (self->done_.load()) return;
+        OriginService& svc = *self->service_;
+        std::vector<WaitList::Wake> wake;
+        self->event_->RecheckStore(self->address_, svc.clock_.Now(), svc.options_.store_recheck,
+                                   &wake);
+        svc.Wake(std::move(wake));
+        self->ScheduleStoreRecheck();
+      });
+    });
   }
 
   void Recheck() {
@@ -845,6 +871,33 @@ Response OriginService::IngestAnswer(const Request& request, const config::Event
   return r;
 }
 
+void OriginService::LearnRemoteCandidate(CandidateRecord record) {
+  if (pending_learns_.fetch_add(1) >= kMaxPendingLearns) {
+    pending_learns_.fetch_sub(1);
+    uint64_t suppressed = 0;
+    if (LogLimiter::Shared().Allow("learn_backlog", &suppressed)) {
+      spdlog::warn(
+          "{} announcements of other nodes' PUTs are waiting for a worker: dropping "
+          "this one (held GETs re-read the store){}",
+          kMaxPendingLearns,
+          suppressed ? " (" + std::to_string(suppressed) + " more not logged)" : "");
+    }
+    return;
+  }
+  exec_.workers.Post([self = shared_from_this(), record = std::move(record)] {
+    self->pending_learns_.fetch_sub(1);
+    auto event = self->registry_.Find(record.id.event);
+    if (!event) return;  // an event this node does not serve (other event files)
+    Body init;
+    if (record.kind == storage::ObjectKind::kInit) {
+      auto body = self->store_.GetBody(record.id);
+      if (body.ok()) init = *body;
+    }
+    std::vector<WaitList::Wake> wake;
+    if (event->Learn(record, init, &wake)) self->Wake(std::move(wake));
+  });
+}
+
 void OriginService::Wake(std::vector<WaitList::Wake> wakes) {
   if (wakes.empty()) return;
   const size_t burst = std::max<size_t>(1, options_.wake_burst);
@@ -975,7 +1028,7 @@ void OriginService::LoadBody(const CandidateRecord& record,
 }
 
 void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event,
-                               ObjectAddress address, Respond respond) {
+                               ObjectAddress address, Respond respond, bool store_checked) {
   const auto cfg = event->config();
   const LiveTimeline tl(*cfg);
   const TimePoint now = clock_.Now();
@@ -1027,6 +1080,20 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
     return;
   }
   const bool in_hold_window = now < available + cfg->hold_max_wait;
+  if (!in_hold_window && d.outcome == Selection::Outcome::kNone && store_.Shared() &&
+      !store_checked) {
+    // Another node may have stored it and its announcement been lost: one
+    // read of the store (on a worker) before answering 404.
+    exec_.workers.Post([self = shared_from_this(), request = std::move(request), event,
+                        address = std::move(address), respond = std::move(respond)]() mutable {
+      std::vector<WaitList::Wake> wake;
+      event->RecheckStore(address, self->clock_.Now(), self->options_.store_recheck, &wake);
+      self->Wake(std::move(wake));
+      self->GetSegment(std::move(request), std::move(event), std::move(address), std::move(respond),
+                       true);
+    });
+    return;
+  }
   if (!in_hold_window && d.outcome == Selection::Outcome::kNone) {
     respond(NotFound("no pipeline delivered this segment", 1));
     return;
@@ -1109,9 +1176,11 @@ void OriginService::ServeDecision(const Request& request, const std::shared_ptr<
   exec_.workers.Post([self = shared_from_this(), request, event, d = std::move(decision),
                       respond = std::move(respond)]() mutable {
     std::vector<WaitList::Wake> wake;
-    const Status st = event->PersistSticky(*d.persist, &wake);
+    CandidateRecord serve;
+    const Status st = event->PersistSticky(*d.persist, &wake, &serve);
     if (!st.ok()) self->metrics_.StorageError("selection");
-    self->Serve(request, event, d.record, st.ok(), std::move(respond));
+    // Another node may have decided first: serve the fleet's choice (SPEC §10).
+    self->Serve(request, event, st.ok() ? serve : d.record, st.ok(), std::move(respond));
     self->Wake(std::move(wake));
   });
 }

@@ -123,6 +123,11 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_storage_errors_total")
           .Help("Storage operations that failed, by operation")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& node_info =
+      BuildGauge()
+          .Name("liveorigin_node_info")
+          .Help("Always 1; names this node and its storage engine")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& storage_healthy =
       BuildGauge()
           .Name("liveorigin_storage_healthy")
@@ -432,6 +437,10 @@ void OriginMetrics::SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed,
   impl_->last_collapsed = collapsed;
   impl_->cache_bytes.Add({}).Set(static_cast<double>(bytes));
   impl_->cache_capacity.Add({}).Set(static_cast<double>(capacity));
+}
+
+void OriginMetrics::SetNodeInfo(const std::string& node, const std::string& storage_engine) {
+  impl_->node_info.Add({{"node", node}, {"storage", storage_engine}}).Set(1);
 }
 
 void OriginMetrics::SetStorageHealthy(bool healthy) {

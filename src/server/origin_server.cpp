@@ -24,6 +24,7 @@
 #include "liveorigin/core/origin_service.h"
 #include "liveorigin/http/http_listener.h"
 #include "liveorigin/metrics/origin_metrics.h"
+#include "liveorigin/storage/nats_segment_store.h"
 #include "liveorigin/storage/rocksdb_segment_store.h"
 
 namespace liveorigin::server {
@@ -112,7 +113,8 @@ struct OriginServer::Impl {
   SystemClock clock;
   // Destruction order matters: the io_context (and every session and timer it
   // holds) goes before the services those refer to; see Shutdown().
-  std::shared_ptr<storage::RocksDbSegmentStore> store;
+  std::shared_ptr<storage::SegmentStore> store;
+  storage::RocksDbSegmentStore* rocks = nullptr;  // the store, with engine: rocksdb
   std::unique_ptr<core::EventRegistry> registry;
   std::unique_ptr<core::OperatorControls> controls;  // SPEC §12
   std::unique_ptr<core::BodyCache> cache;
@@ -132,6 +134,9 @@ struct OriginServer::Impl {
   Mutex retention_mu;
   std::condition_variable_any retention_cv;
   bool stopping GUARDED_BY(retention_mu) = false;
+  // Retention-thread only: seconds since operator controls were last re-read.
+  static constexpr int kControlsRefreshSeconds = 2;
+  int controls_refresh_tick = 0;
 
   void RetentionLoop();
   void RunRetentionOnce();
@@ -174,6 +179,8 @@ void OriginServer::Impl::StopRetention() {
 // whose destruction drops every session (aborting unfinished uploads) and
 // timer. The services, the cache and the store go after, with Impl.
 void OriginServer::Impl::Shutdown() {
+  // No announcement of another node's PUT reaches the services from now on.
+  if (store) store->SetRemoteCandidateListener(nullptr);
   StopRetention();
   if (ioc) ioc->stop();
   if (workers) workers->Join();
@@ -210,31 +217,54 @@ int OriginServer::Start() {
         "nofile=65536:65536, systemd LimitNOFILE=65536) or lower limits.max_connections",
         cfg.limits.max_connections, kReservedDescriptors, budget->limit, budget->max_connections);
   }
-  storage::RocksDbOptions store_options;
-  store_options.path = cfg.data_dir;
-  store_options.sync_writes = cfg.sync_writes;
-  store_options.min_free_bytes = cfg.limits.min_free_disk;
-  store_options.max_open_files = static_cast<int>(kStorageMaxOpenFiles);
-  auto opened = storage::RocksDbSegmentStore::Open(store_options);
-  if (!opened.ok()) {
-    spdlog::critical("{}; {}", opened.status().message(),
-                     StoreOpenHint(opened.status(), cfg.data_dir));
-    return kExitStorageOrBind;
+  std::string store_name = cfg.data_dir.string();
+  if (cfg.storage.engine == "nats") {
+    // SPEC §10: the store is shared with the other nodes of the fleet.
+    storage::NatsOptions nats;
+    nats.servers = cfg.storage.nats.servers;
+    nats.replicas = static_cast<int>(cfg.storage.nats.replicas);
+    nats.prefix = cfg.storage.nats.prefix;
+    nats.node = cfg.node_name;
+    nats.timeout = cfg.storage.nats.timeout;
+    auto opened = storage::NatsSegmentStore::Open(nats);
+    if (!opened.ok()) {
+      spdlog::critical("{}; check storage.nats in {} and that the NATS servers run with JetStream",
+                       opened.status().ToString(), s.config_file.string());
+      return kExitStorageOrBind;
+    }
+    spdlog::info(
+        "storage: NATS JetStream at {} (prefix {}, {} replica(s), bodies in parts of {} "
+        "bytes)",
+        fmt::join(nats.servers, ", "), nats.prefix, nats.replicas, (*opened)->part_size());
+    store_name = "NATS (prefix " + nats.prefix + ")";
+    s.store = std::move(opened).value();
+  } else {
+    storage::RocksDbOptions store_options;
+    store_options.path = cfg.data_dir;
+    store_options.sync_writes = cfg.sync_writes;
+    store_options.min_free_bytes = cfg.limits.min_free_disk;
+    store_options.max_open_files = static_cast<int>(kStorageMaxOpenFiles);
+    auto opened = storage::RocksDbSegmentStore::Open(store_options);
+    if (!opened.ok()) {
+      spdlog::critical("{}; {}", opened.status().message(),
+                       StoreOpenHint(opened.status(), cfg.data_dir));
+      return kExitStorageOrBind;
+    }
+    s.rocks = opened->get();
+    s.store = std::move(opened).value();
   }
-  s.store = std::move(opened).value();
   s.registry = std::make_unique<core::EventRegistry>(s.store);
   s.registry->Apply(s.snapshot->events);
   s.DeclareMetrics(s.snapshot->events);
   size_t restored = 0, skipped = 0;
   if (Status st = s.registry->Rebuild(&restored, &skipped); !st.ok()) {
-    spdlog::critical("cannot rebuild state from {}: {}", cfg.data_dir.string(), st.ToString());
+    spdlog::critical("cannot rebuild state from {}: {}", store_name, st.ToString());
     return kExitStorageOrBind;
   }
   // Operator controls (SPEC §12) live in the store: a restart keeps them.
   s.controls = std::make_unique<core::OperatorControls>(s.store, cfg.node_name);
   if (Status st = s.controls->Restore(); !st.ok()) {
-    spdlog::critical("cannot read operator controls from {}: {}", cfg.data_dir.string(),
-                     st.ToString());
+    spdlog::critical("cannot read operator controls from {}: {}", store_name, st.ToString());
     return kExitStorageOrBind;
   }
   s.controls->Publish(*s.registry);
@@ -252,6 +282,13 @@ int OriginServer::Start() {
   s.admin = std::make_shared<admin::AdminService>(
       *s.registry, *s.store, s.metrics, s.clock, *s.workers, [this] { return ReloadEvents(); },
       cfg.admin_token, s.controls.get());
+  s.admin->SetIdentity(cfg.node_name, cfg.storage.engine);
+  s.metrics.SetNodeInfo(cfg.node_name, cfg.storage.engine);
+  // Candidates other nodes store become visible here (SPEC §10).
+  s.store->SetRemoteCandidateListener(
+      [weak = std::weak_ptr<core::OriginService>(s.origin)](storage::CandidateRecord&& record) {
+        if (auto origin = weak.lock()) origin->LearnRemoteCandidate(std::move(record));
+      });
 
   http::ListenerOptions main_opts;
   main_opts.name = "main";
@@ -339,9 +376,10 @@ int OriginServer::Start() {
   spdlog::info("listening on {} (packager PUT, CDN GET), admin on {}", s.main_listener->address(),
                s.admin_listener->address());
   spdlog::info("node {}", cfg.node_name);
-  spdlog::info("data_dir {} ({} candidates restored{}), sync_writes {}", cfg.data_dir.string(),
-               restored, skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
-               s.store->sync_writes());
+  spdlog::info(
+      "{} {} ({} candidates restored{}){}", s.rocks ? "data_dir" : "store", store_name, restored,
+      skipped ? ", " + std::to_string(skipped) + " of unconfigured events" : "",
+      s.rocks ? (s.rocks->sync_writes() ? ", sync_writes true" : ", sync_writes false") : "");
   for (const auto& e : s.snapshot->events) {
     spdlog::info("event {}: d={}ms, {} pipeline(s), media_template '{}' ({})", e.id,
                  e.segment_duration.count(), e.pipelines.size(), e.media_template.pattern(),
@@ -432,6 +470,16 @@ void OriginServer::Impl::RetentionLoop() {
       if (stop) return;
     }
     RunRetentionOnce();
+    // A store shared by a fleet (SPEC §10): operator controls changed on
+    // other nodes apply here within kControlsRefreshSeconds.
+    if (store->Shared() && ++controls_refresh_tick >= kControlsRefreshSeconds) {
+      controls_refresh_tick = 0;
+      if (Status st = controls->Restore(); st.ok()) {
+        controls->Publish(*registry);
+      } else {
+        spdlog::warn("cannot refresh operator controls from the store: {}", st.ToString());
+      }
+    }
     // Notice edits in events_dir (cheap: one directory listing a second).
     bool changed = false;
     {
@@ -507,7 +555,7 @@ int OriginServer::Run() {
   }  // signals and timers on the io_context go before it does
   s.Shutdown();
 
-  if (Status st = s.store->SyncWal(); !st.ok()) {
+  if (Status st = s.rocks ? s.rocks->SyncWal() : Status::Ok(); !st.ok()) {
     spdlog::error("syncing the write-ahead log on shutdown failed: {}", st.ToString());
   }
   spdlog::info("stopped cleanly");

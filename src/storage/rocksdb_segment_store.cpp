@@ -57,6 +57,8 @@ struct RocksDbSegmentStore::Impl {
   std::atomic<int64_t> free_checked_ns{0};
   mutable Mutex health_mu;
   Status last_write_error GUARDED_BY(health_mu);
+  // Makes ProposeSelection's read-then-write one step.
+  Mutex propose_mu;
 
   Status NoteWrite(const rocksdb::Status& s, std::string_view what) {
     Status st = FromRocks(s, what);
@@ -169,6 +171,14 @@ Result<Body> RocksDbSegmentStore::GetBody(const CandidateId& id) {
   return Body(std::move(value));
 }
 
+Result<CandidateRecord> RocksDbSegmentStore::GetCandidate(const CandidateId& id) {
+  std::string value;
+  rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->meta, keys::CandidateKey(id), &value);
+  if (!s.ok()) return FromRocks(s, "read record of " + id.path);
+  return DecodeCandidate(value);
+}
+
 Status RocksDbSegmentStore::ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) {
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->meta));
@@ -190,6 +200,18 @@ Status RocksDbSegmentStore::PutSelection(const SelectionRecord& selection) {
                      keys::SelectionKey(selection.event, selection.rendition, selection.number),
                      EncodeSelection(selection)),
       "write selection");
+}
+
+Result<SelectionRecord> RocksDbSegmentStore::ProposeSelection(const SelectionRecord& proposed) {
+  MutexLock lock(impl_->propose_mu);
+  std::string value;
+  rocksdb::Status s = impl_->db->Get(
+      rocksdb::ReadOptions(), impl_->meta,
+      keys::SelectionKey(proposed.event, proposed.rendition, proposed.number), &value);
+  if (s.ok()) return DecodeSelection(value);
+  if (!s.IsNotFound()) return FromRocks(s, "read selection");
+  if (Status st = PutSelection(proposed); !st.ok()) return st;
+  return proposed;
 }
 
 Status RocksDbSegmentStore::ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) {

@@ -35,6 +35,12 @@ class AdminService final : public core::RequestHandler {
                ReloadFn reload, std::optional<std::string> token = std::nullopt,
                core::OperatorControls* controls = nullptr);
 
+  // Named in /readyz and /admin/events answers (SPEC §10). Call before serving.
+  void SetIdentity(std::string node, std::string storage_engine) {
+    node_ = std::move(node);
+    storage_engine_ = std::move(storage_engine);
+  }
+
   void Handle(core::Request request, Respond respond) override;
   std::unique_ptr<core::UploadSink> BeginUpload(const core::Request& request,
                                                 core::Response* refusal) override;
@@ -49,6 +55,7 @@ class AdminService final : public core::RequestHandler {
   core::TaskRunner& workers_;
   ReloadFn reload_;
   std::optional<std::string> token_;
+  std::string node_ = "liveorigin", storage_engine_ = "rocksdb";
   std::unique_ptr<OperatorApi> operator_api_;  // null without operator controls
 };
 

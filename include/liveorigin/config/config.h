@@ -60,6 +60,25 @@ struct CorsConfig {
   std::vector<std::string> allow_origins = {"*"};
 };
 
+// Scale-out over a NATS JetStream cluster (SPEC §10).
+struct NatsStorageConfig {
+  std::vector<std::string> servers;  // nats://host:port; required with engine: nats
+  uint32_t replicas = 3;             // of the body stream and the KV bucket, 1..5
+  std::string prefix =
+      "liveorigin";  // names of the stream, bucket and subjects; [A-Za-z0-9_-]{1,32}
+  // Each request to NATS (a publish acknowledgement, a KV read or write).
+  milliseconds timeout{2000};
+  // A held GET re-reads the store this often, in case the notification of
+  // the PUT it waits for was lost. 10ms..60s.
+  milliseconds recheck{250};
+};
+
+struct StorageConfig {
+  std::string engine = "rocksdb";  // rocksdb | nats
+  NatsStorageConfig nats;
+  bool shared() const { return engine == "nats"; }
+};
+
 struct ServerConfig {
   Endpoint listen{"0.0.0.0", 8080};
   Endpoint admin_listen{"127.0.0.1", 9090};
@@ -75,8 +94,10 @@ struct ServerConfig {
   std::optional<std::string> admin_token;
   // This node's name in CMSD (`n`), audit entries and logs: [A-Za-z0-9._-]{1,64}.
   // The loader fills in the host name when the file has none.
+  // `storage.nats.node` sets it too (both may be given only when equal).
   std::string node_name = "liveorigin";
   CorsConfig cors;
+  StorageConfig storage;
   std::filesystem::path source_file;  // the file this was loaded from
 };
 

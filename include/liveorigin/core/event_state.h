@@ -144,8 +144,27 @@ class EventState {
 
   // The candidate a GET serves now (SPEC §5.1).
   Decision Resolve(const ObjectAddress& address, TimePoint now);
-  // Outcome of writing a Decision::persist record.
-  void StickyPersisted(const storage::SelectionRecord& selection, bool ok);
+  // Outcome of writing a Decision::persist record: `winner` is the selection
+  // the store holds for the segment (SPEC §10: another node may have decided
+  // first), meaningful when `ok`. Returns the candidate a GET serves now: the
+  // winner's when this state knows it with the winner's ETag, else nullopt
+  // (the caller learns the winner's candidate and calls this again).
+  std::optional<storage::CandidateRecord> StickyPersisted(const storage::SelectionRecord& proposed,
+                                                          const storage::SelectionRecord& winner,
+                                                          bool ok);
+  // Single-node form: the proposal is the winner.
+  void StickyPersisted(const storage::SelectionRecord& selection, bool ok) {
+    StickyPersisted(selection, selection, ok);
+  }
+
+  // Scale-out (SPEC §10): a candidate another node stored. False when it is
+  // already known (same ETag) or must not replace what is known: a sticky
+  // candidate's bytes never change. Otherwise it becomes visible like a
+  // committed one, with the PUT's own completion time.
+  bool Learn(const storage::CandidateRecord& record,
+             const std::optional<media::InitSegmentInfo>& init);
+  // The ETag this state holds for one candidate, if any.
+  std::optional<std::string> KnownEtag(const storage::CandidateId& id) const;
 
   bool HasAnyCandidate(const ObjectAddress& address) const;
   // Low latency (SPEC §9). The event's pipelines in priority order, with

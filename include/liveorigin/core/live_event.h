@@ -89,9 +89,29 @@ class LiveEvent {
   // The candidate a GET serves now (SPEC §5.1). No I/O: a new sticky choice
   // comes back in Decision::persist for the caller to hand to PersistSticky.
   Decision Resolve(const ObjectAddress& address, TimePoint now);
-  // Writes a sticky choice (blocks). Held GETs of the segment go to *to_wake.
+  // Makes a sticky choice durable (blocks): proposes it to the store, which
+  // keeps the first selection per segment for the whole fleet (SPEC §10).
+  // Held GETs of the segment go to *to_wake. On OK, *serve is the candidate
+  // to answer with: the proposed one, or the earlier winner's.
   Status PersistSticky(const storage::SelectionRecord& selection,
-                       std::vector<WaitList::Wake>* to_wake);
+                       std::vector<WaitList::Wake>* to_wake,
+                       storage::CandidateRecord* serve = nullptr);
+
+  // Scale-out (SPEC §10): a candidate another node stored becomes visible
+  // here. `init_body` is the body of an init segment (for its track
+  // timescales), else null. True when it was new; the held GETs of its
+  // segment then go to *to_wake.
+  bool Learn(const storage::CandidateRecord& record, const Body& init_body,
+             std::vector<WaitList::Wake>* to_wake);
+  // Reads from the store every configured pipeline's candidate of one segment
+  // that this event does not know (or knows with another ETag), and learns
+  // them (blocks). At most once per `period` per segment: concurrent held
+  // GETs share one read. Held GETs go to *to_wake when something was learned.
+  void RecheckStore(const ObjectAddress& address, TimePoint now, Millis period,
+                    std::vector<WaitList::Wake>* to_wake);
+  // False when RecheckStore would skip this segment now (read within `period`):
+  // lets held GETs skip posting work that would do nothing. No I/O.
+  bool RecheckDue(const ObjectAddress& address, TimePoint now, Millis period) const;
 
   // Low latency (SPEC §9): uploads in progress of segments, and of objects
   // a playlist announces in EXT-X-PRELOAD-HINT (LL-HLS parts).
@@ -174,6 +194,9 @@ class LiveEvent {
   // (playlist path, pipeline) → paths its EXT-X-PRELOAD-HINT names.
   std::map<std::pair<std::string, std::string>, std::vector<std::string>> hints_ GUARDED_BY(mu_);
   uint64_t next_live_id_ GUARDED_BY(mu_) = 1;
+  // RecheckStore: when each segment was last read, so held GETs share reads.
+  // Bounded: entries older than a minute are dropped past 4096 of them.
+  std::map<std::pair<std::string, uint64_t>, TimePoint> rechecked_ GUARDED_BY(mu_);
 };
 
 }  // namespace liveorigin::core

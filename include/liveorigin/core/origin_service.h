@@ -51,6 +51,10 @@ struct OriginOptions {
   bool access_log = false;                                   // one info line per finished request
   std::string node_name = config::ServerConfig{}.node_name;  // CMSD `n`
   std::vector<std::string> cors_allow_origins = config::CorsConfig{}.allow_origins;
+  // With a store other nodes write to (SPEC §10): a held GET re-reads its
+  // segment's candidates from the store this often, in case the announcement
+  // of the PUT it waits for was lost.
+  Millis store_recheck = config::NatsStorageConfig{}.recheck;
 
   static OriginOptions From(const config::ServerConfig& server);
 };
@@ -76,6 +80,11 @@ class OriginService final : public RequestHandler,
   void Decorate(const Request& request, Response* response) override;
   void OnResponseSent(const Request& request, const Response& response, double seconds) override;
 
+  // Scale-out (SPEC §10): a candidate another node stored (from the store's
+  // announcements; any thread, returns at once). It becomes visible here and
+  // wakes the GETs held for it; the work runs on the workers.
+  void LearnRemoteCandidate(storage::CandidateRecord record);
+
   // While draining, new PUTs are refused with 503 (SPEC §4.5 "shutting down").
   void SetDraining(bool draining) { draining_.store(draining); }
   const OverloadState& overload() const { return overload_; }
@@ -91,8 +100,10 @@ class OriginService final : public RequestHandler,
 
   void HandleGet(Request request, Respond respond);
   void HandleDelete(const Request& request, const Respond& respond);
+  // `store_checked`: with a shared store, a segment no pipeline delivered as
+  // far as this node knows was looked up in the store first (SPEC §10).
   void GetSegment(Request request, std::shared_ptr<LiveEvent> event, ObjectAddress address,
-                  Respond respond);
+                  Respond respond, bool store_checked = false);
   // Serves `decision` (kServe): makes a new sticky choice durable first, then
   // answers with the candidate's bytes (from the cache, or read on a worker).
   // Low latency (SPEC §9): the streamed answer of a GET that follows an
@@ -132,6 +143,10 @@ class OriginService final : public RequestHandler,
   OverloadState overload_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> uploads_{0};
+  // Announcements of other nodes' candidates waiting for a worker; beyond
+  // kMaxPendingLearns they are dropped (held GETs re-read the store anyway).
+  static constexpr uint64_t kMaxPendingLearns = 10000;
+  std::atomic<uint64_t> pending_learns_{0};
 };
 
 // Key of a candidate's bytes in the BodyCache.

@@ -80,6 +80,8 @@ class OriginMetrics {
   void SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
                 uint64_t capacity);
   void SetStorageHealthy(bool healthy);
+  // liveorigin_node_info{node, storage} 1: which node of a fleet this is (SPEC §10).
+  void SetNodeInfo(const std::string& node, const std::string& storage_engine);
   void SetConnections(uint64_t open);
   // Also makes liveorigin_operator_actions_total{event,action} exist (at 0)
   // for every event passed, before any action.

@@ -35,8 +35,11 @@ class RocksDbSegmentStore final : public SegmentStore {
 
   Status PutCandidate(const CandidateRecord& record, std::string_view body) override;
   Result<Body> GetBody(const CandidateId& id) override;
+  Result<CandidateRecord> GetCandidate(const CandidateId& id) override;
   Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
   Status PutSelection(const SelectionRecord& selection) override;
+  // One node: the first selection stored for a segment holds.
+  Result<SelectionRecord> ProposeSelection(const SelectionRecord& proposed) override;
   Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
   Status ApplyOperatorChange(const OperatorChange& change) override;
   Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) override;

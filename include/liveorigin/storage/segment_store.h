@@ -20,6 +20,10 @@ namespace liveorigin::storage {
 
 using Body = std::shared_ptr<const std::string>;
 
+// Called with a candidate another node stored (SPEC §10), on a thread of the
+// store's client library: it must return quickly and never block.
+using RemoteCandidateListener = std::function<void(CandidateRecord&&)>;
+
 class SegmentStore {
  public:
   virtual ~SegmentStore() = default;
@@ -32,11 +36,20 @@ class SegmentStore {
   // NotFound when the candidate does not exist.
   virtual Result<Body> GetBody(const CandidateId& id) = 0;
 
+  // The record of one candidate; NotFound when it does not exist.
+  virtual Result<CandidateRecord> GetCandidate(const CandidateId& id) = 0;
+
   // Calls `fn` for every stored candidate record (start-up rebuild), in key
   // order: per event, segments by rendition then number, then other objects.
   virtual Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) = 0;
 
+  // Writes a sticky selection, replacing any for the same segment.
   virtual Status PutSelection(const SelectionRecord& selection) = 0;
+  // The fleet-wide decision (SPEC §10): stores `proposed` unless a selection
+  // for the same segment is already stored, and returns the one that holds —
+  // `proposed`, or the earlier winner (compare-and-set). Every node that
+  // proposes for a segment gets the same answer.
+  virtual Result<SelectionRecord> ProposeSelection(const SelectionRecord& proposed) = 0;
   virtual Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) = 0;
 
   // Operator controls (SPEC §12). A change (a pipeline control or a forced
@@ -57,6 +70,14 @@ class SegmentStore {
 
   // OK when writes are expected to succeed; the last write error otherwise.
   virtual Status Health() const = 0;
+
+  // Scale-out (SPEC §10). True when other nodes write to the same store, so
+  // candidates may appear that this process did not write.
+  virtual bool Shared() const { return false; }
+  // Candidates stored by other nodes are announced to `listener` (replacing
+  // any previous one; null stops the announcements, and no call is running
+  // when this returns). A store no other node writes never calls it.
+  virtual void SetRemoteCandidateListener(const RemoteCandidateListener& /*listener*/) {}
 };
 
 }  // namespace liveorigin::storage

@@ -101,6 +101,11 @@ Result<Body> FaultInjectingSegmentStore::GetBody(const CandidateId& id) {
   return target_->GetBody(id);
 }
 
+Result<CandidateRecord> FaultInjectingSegmentStore::GetCandidate(const CandidateId& id) {
+  if (Status st = BeginRead(&Counts::get_body, "read record of " + id.path); !st.ok()) return st;
+  return target_->GetCandidate(id);
+}
+
 Status FaultInjectingSegmentStore::ForEachCandidate(
     const std::function<void(CandidateRecord&&)>& fn) {
   if (Status st = BeginRead(&Counts::for_each_candidate, "scan candidates"); !st.ok()) return st;
@@ -110,6 +115,12 @@ Status FaultInjectingSegmentStore::ForEachCandidate(
 Status FaultInjectingSegmentStore::PutSelection(const SelectionRecord& selection) {
   if (Status st = BeginWrite(&Counts::put_selection, "write selection"); !st.ok()) return st;
   return target_->PutSelection(selection);
+}
+
+Result<SelectionRecord> FaultInjectingSegmentStore::ProposeSelection(
+    const SelectionRecord& proposed) {
+  if (Status st = BeginWrite(&Counts::put_selection, "write selection"); !st.ok()) return st;
+  return target_->ProposeSelection(proposed);
 }
 
 Status FaultInjectingSegmentStore::ForEachSelection(

@@ -73,8 +73,11 @@ class FaultInjectingSegmentStore final : public SegmentStore {
 
   Status PutCandidate(const CandidateRecord& record, std::string_view body) override;
   Result<Body> GetBody(const CandidateId& id) override;
+  Result<CandidateRecord> GetCandidate(const CandidateId& id) override;
   Status ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) override;
   Status PutSelection(const SelectionRecord& selection) override;
+  // Counted and faulted as put_selection.
+  Result<SelectionRecord> ProposeSelection(const SelectionRecord& proposed) override;
   Status ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) override;
   Status ApplyOperatorChange(const OperatorChange& change) override;
   Status ForEachPipelineControl(const std::function<void(PipelineControlRecord&&)>& fn) override;

@@ -18,6 +18,13 @@ Result<Body> MemorySegmentStore::GetBody(const CandidateId& id) {
   return it->second.body;
 }
 
+Result<CandidateRecord> MemorySegmentStore::GetCandidate(const CandidateId& id) {
+  std::lock_guard lock(mu_);
+  auto it = candidates_.find(keys::CandidateKey(id));
+  if (it == candidates_.end()) return Status::NotFound("no such candidate");
+  return it->second.record;
+}
+
 Status MemorySegmentStore::ForEachCandidate(const std::function<void(CandidateRecord&&)>& fn) {
   std::vector<CandidateRecord> copy;
   {
@@ -33,6 +40,13 @@ Status MemorySegmentStore::PutSelection(const SelectionRecord& selection) {
   selections_[keys::SelectionKey(selection.event, selection.rendition, selection.number)] =
       selection;
   return Status::Ok();
+}
+
+Result<SelectionRecord> MemorySegmentStore::ProposeSelection(const SelectionRecord& proposed) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = selections_.try_emplace(
+      keys::SelectionKey(proposed.event, proposed.rendition, proposed.number), proposed);
+  return it->second;
 }
 
 Status MemorySegmentStore::ForEachSelection(const std::function<void(SelectionRecord&&)>& fn) {

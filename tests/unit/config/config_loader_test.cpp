@@ -967,5 +967,60 @@ TEST(ShippedConfigTest, SnapshotFromTheSourceTree) {
   EXPECT_EQ(snapshot->events[0].id, "demo");
 }
 
+// SPEC §10: the storage block.
+TEST(LoadServerConfigTest, StorageDefaultsToRocksDb) {
+  auto r = LoadServer("threads: 1\n");
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.server.storage.engine, "rocksdb");
+  EXPECT_FALSE(r.server.storage.shared());
+}
+
+TEST(LoadServerConfigTest, NatsStorage) {
+  auto r = LoadServer(
+      "storage:\n"
+      "  engine: nats\n"
+      "  nats: {servers: [nats://127.0.0.1:4222, nats://127.0.0.1:4223], replicas: 3,\n"
+      "         prefix: lo_test, node: origin-a, timeout: 3s, recheck: 100ms}\n");
+  ASSERT_TRUE(r.ok) << r.errors.front().ToString();
+  EXPECT_EQ(r.server.storage.engine, "nats");
+  EXPECT_TRUE(r.server.storage.shared());
+  EXPECT_EQ(r.server.storage.nats.servers,
+            (std::vector<std::string>{"nats://127.0.0.1:4222", "nats://127.0.0.1:4223"}));
+  EXPECT_EQ(r.server.storage.nats.replicas, 3u);
+  EXPECT_EQ(r.server.storage.nats.prefix, "lo_test");
+  EXPECT_EQ(r.server.storage.nats.timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(r.server.storage.nats.recheck, std::chrono::milliseconds(100));
+  EXPECT_EQ(r.server.node_name, "origin-a");  // storage.nats.node names the node
+}
+
+TEST(LoadServerConfigTest, NatsStorageErrorsPointAtTheValue) {
+  auto r = LoadServer(
+      "storage:\n"
+      "  engine: cassandra\n"
+      "  nats:\n"
+      "    servers: [http://x:1]\n"
+      "    replicas: 7\n"
+      "    prefix: \"a.b\"\n"
+      "    recheck: 0s\n"
+      "    sever: x\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(HasError(r.errors, 2, 11, "'storage.engine' must be one of rocksdb, nats"));
+  EXPECT_TRUE(HasError(r.errors, 4, 15, "entries must be URLs like nats://127.0.0.1:4222"));
+  EXPECT_TRUE(HasError(r.errors, 5, 15, "'storage.nats.replicas' is too large"));
+  EXPECT_TRUE(HasError(r.errors, 6, 13, "'storage.nats.prefix' must be 1 to 32 characters"));
+  EXPECT_TRUE(HasError(r.errors, 7, 14, "'storage.nats.recheck' must be between 10ms and 60s"));
+  EXPECT_TRUE(HasError(r.errors, 8, 5, "unknown key 'storage.nats.sever'"));
+}
+
+TEST(LoadServerConfigTest, NatsEngineNeedsServers) {
+  auto r = LoadServer("storage: {engine: nats}\n");
+  EXPECT_FALSE(r.ok);
+  EXPECT_TRUE(HasError(r.errors, 1, 19, "'storage.engine: nats' needs 'storage.nats.servers'"));
+  auto named =
+      LoadServer("node_name: a\nstorage: {engine: nats, nats: {servers: [nats://h:1], node: b}}\n");
+  EXPECT_FALSE(named.ok);
+  EXPECT_TRUE(HasError(named.errors, 2, 61, "'storage.nats.node' ('b') differs from 'node_name'"));
+}
+
 }  // namespace
 }  // namespace liveorigin::config

@@ -78,6 +78,28 @@ TEST_P(StoreTest, PutThenGetReturnsSameBytesAndMetadata) {
   EXPECT_EQ(all[0].tracks[0].base_decode_time, 7u * 180000);
 }
 
+TEST_P(StoreTest, GetCandidateAndTheFirstProposedSelectionHolds) {
+  auto rec = Segment("v1", 7, "a");
+  ASSERT_TRUE(store_->PutCandidate(rec, "x").ok());
+  auto got = store_->GetCandidate(rec.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->etag, rec.etag);
+  auto other = rec.id;
+  other.pipeline = "b";
+  EXPECT_TRUE(store_->GetCandidate(other).status().IsNotFound());
+
+  auto first = store_->ProposeSelection({"demo", "v1", 7, "a", "ea"});
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->pipeline, "a");
+  auto second = store_->ProposeSelection({"demo", "v1", 7, "b", "eb"});
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->pipeline, "a");
+  EXPECT_EQ(second->etag, "ea");
+  auto elsewhere = store_->ProposeSelection({"demo", "v1", 8, "b", "eb"});
+  ASSERT_TRUE(elsewhere.ok());
+  EXPECT_EQ(elsewhere->pipeline, "b");
+}
+
 TEST_P(StoreTest, MissingCandidateIsNotFound) {
   auto got = store_->GetBody(Segment("v1", 1, "a").id);
   ASSERT_FALSE(got.ok());
