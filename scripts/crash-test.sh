@@ -141,6 +141,10 @@ for ((cycle = 1; cycle <= cycles; cycle++)); do
   load_pid=$!
   for _ in $(seq 6000); do [[ -f "$work/running" ]] && break; sleep 0.01; done
   delay_ms=$((200 + RANDOM % 1301))
+  # The last cycle runs long enough for pipeline a's late copies (800 ms after
+  # availability) to land on segments already served from b: short random
+  # cycles alone may contest no selection, and the stickiness check needs one.
+  ((cycle == cycles)) && delay_ms=$((2500 + RANDOM % 501))
   sleep "$((delay_ms / 1000)).$(printf '%03d' $((delay_ms % 1000)))"
   kill -9 "$daemon_pid"
   wait "$daemon_pid" 2>/dev/null || true
