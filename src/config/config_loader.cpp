@@ -643,7 +643,7 @@ bool IsNatsUrl(const std::string& s) {
 }
 
 void ParseNats(const Field& field, DocumentReader* r, NatsStorageConfig* nats,
-               std::optional<std::string>* node, const Field** node_field) {
+               std::optional<std::string>* node, std::optional<Field>* node_field) {
   if (!r->ExpectMap(field)) return;
   std::map<std::string, Field> f;
   r->ReadMap(field.value, "storage.nats.",
@@ -691,7 +691,8 @@ void ParseNats(const Field& field, DocumentReader* r, NatsStorageConfig* nats,
     return v;
   });
   if (const Field* x = Get(f, "node")) {
-    *node_field = x;
+    // A copy: `f` and the fields in it end with this function.
+    *node_field = *x;
     *node = r->Id(*x);
   }
   Assign(f, "timeout", &nats->timeout, [r](const Field& x) {
@@ -720,7 +721,7 @@ void ParseStorage(const Field& field, DocumentReader* r, ServerConfig* c, const 
     return r->OneOf(x, {"rocksdb", "nats"});
   });
   std::optional<std::string> node;
-  const Field* node_field = nullptr;
+  std::optional<Field> node_field;
   const Field* nats = Get(f, "nats");
   const size_t errors_before = r->error_count();
   if (nats) ParseNats(*nats, r, &c->storage.nats, &node, &node_field);
