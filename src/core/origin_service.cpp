@@ -1038,10 +1038,16 @@ void OriginService::GetSegment(Request request, std::shared_ptr<LiveEvent> event
     return;
   }
   const TimePoint available = tl.AvailabilityTime(n);
+  // With low latency a segment can be followed from its start, one segment
+  // duration before it is complete: that is what an LL-DASH MPD tells players
+  // (availabilityTimeOffset = d minus one frame), so they ask then. The hold
+  // window opens that much earlier, or a player whose clock runs a frame ahead
+  // of the origin's would get a 404 that an edge keeps for the whole segment.
+  const TimePoint opens = cfg->low_latency ? available - cfg->segment_duration : available;
   // Further ahead than the hold window: answer at once, no storage read.
-  if (available > now + cfg->segment_duration) {
+  if (opens > now + cfg->segment_duration) {
     Response r = Response::Error(404, "not_found", "segment is not available yet");
-    r.SetHeader("Cache-Control", CacheControlNotYetAvailable(available, now));
+    r.SetHeader("Cache-Control", CacheControlNotYetAvailable(opens, now));
     respond(std::move(r));
     return;
   }

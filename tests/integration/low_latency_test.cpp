@@ -249,6 +249,51 @@ TEST_F(LowLatencyTest, Http10GetWaitsForTheCompleteUpload) {
   EXPECT_EQ(r->body, seg_);
 }
 
+// Runs `f` with the live edge number, again if the edge moved meanwhile, so
+// what `f` saw belongs to one position of the hold window.
+template <typename F>
+void AtStableLiveEdge(F&& f) {
+  for (;;) {
+    const uint64_t before = LiveEdgeNumber(kD);
+    f(before);
+    if (LiveEdgeNumber(kD) == before) return;
+  }
+}
+
+TEST_F(LowLatencyTest, HoldWindowOpensWhenTheSegmentStarts) {
+  // E + 2 starts within one d and completes in more than one. An LL-DASH
+  // player asks for a segment at its start (MPD availabilityTimeOffset = d
+  // minus one frame), so one whose clock runs a little ahead of the origin's
+  // asks for E + 2 now: held on a low-latency event, 404 at once on another.
+  int plain_status = 0, ll_far_status = 0;
+  AtStableLiveEdge([&](uint64_t edge) {
+    auto plain = daemon_->Get("/plain/v/" + std::to_string(edge + 2) + ".m4s");
+    auto far = daemon_->Get("/ll/v/" + std::to_string(edge + 3) + ".m4s");
+    ASSERT_TRUE(plain && far);
+    plain_status = plain->status;
+    ll_far_status = far->status;  // starts more than one d from now
+  });
+  EXPECT_EQ(plain_status, 404);
+  EXPECT_EQ(ll_far_status, 404);
+
+  // E + 2 stays inside the window even if the edge moves (it becomes E + 1).
+  const std::string target = "/ll/v/" + std::to_string(LiveEdgeNumber(kD) + 2) + ".m4s";
+  StreamingGet early(port(), target);
+  ASSERT_TRUE(early.sent());
+  ASSERT_TRUE(daemon_->WaitForHeld(1)) << "held, not 404";
+  PieceUpload put(port(), target, "a");
+  ASSERT_TRUE(put.started());
+  for (size_t i = 0; i + 1 < pieces_.size(); ++i) ASSERT_TRUE(put.Send(pieces_[i]));
+  ASSERT_TRUE(early.WaitForBytes(Prefix(pieces_.size() - 1))) << "the held GET follows the upload";
+  EXPECT_FALSE(early.complete());
+  ASSERT_TRUE(put.Send(pieces_.back()));
+  EXPECT_EQ(put.Finish(), 201);
+  ASSERT_TRUE(early.WaitForEnd());
+  EXPECT_EQ(early.status(), 200);
+  EXPECT_EQ(early.Header("transfer-encoding"), "chunked");
+  EXPECT_EQ(early.body(), seg_);
+}
+
 TEST_F(LowLatencyTest, EventWithoutLowLatencyHoldsUntilTheUploadIsComplete) {
   const std::string target = "/plain/v/" + std::to_string(LiveEdgeNumber(kD) + 1) + ".m4s";
   PieceUpload a(port(), target, "a");
