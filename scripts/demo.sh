@@ -2,8 +2,14 @@
 # End-to-end demo on this machine, without Docker:
 #   two redundant ffmpeg pipelines  --PUT-->  liveorigin  <--GET--  nginx edge (proxy_cache)
 #
-#   scripts/demo.sh [--fail-primary-after N] [--duration SECONDS] [--keep]
+#   scripts/demo.sh [--low-latency] [--fail-primary-after N] [--duration SECONDS] [--keep]
 #
+#   --low-latency           the event has low_latency: true and ffmpeg runs in
+#                           LL-DASH streaming mode (-ldash 1 -streaming 1, one
+#                           fragment per frame, a prft box in each); a probe
+#                           (scripts/ll_latency_probe.py) reads each segment
+#                           through the edge while it is uploaded and prints how
+#                           far behind the encoder every frame arrives
 #   --fail-primary-after N  after N seconds, SIGKILL pipeline us-east-1's ffmpeg
 #                           and show the origin switching to us-west-2
 #   --duration SECONDS      total streaming time (default 40; with
@@ -23,7 +29,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
-FAIL_AFTER=""; DURATION=""; KEEP=0
+FAIL_AFTER=""; DURATION=""; KEEP=0; LOW_LATENCY=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --fail-primary-after) FAIL_AFTER="${2:?--fail-primary-after needs a number of seconds}"; shift 2 ;;
@@ -31,6 +37,7 @@ while [[ $# -gt 0 ]]; do
     --duration) DURATION="${2:?--duration needs a number of seconds}"; shift 2 ;;
     --duration=*) DURATION="${1#*=}"; shift ;;
     --keep) KEEP=1; shift ;;
+    --low-latency) LOW_LATENCY=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -74,7 +81,7 @@ done
 # ---------------------------------------------------------------- cleanup
 DIR=$(mktemp -d /tmp/liveorigin-demo.XXXXXX)
 chmod 755 "$DIR"              # nginx workers run as an unprivileged user when started by root
-ORIGIN_PID=""; EDGE_PID=""; FF_PID=("" "")
+ORIGIN_PID=""; EDGE_PID=""; FF_PID=("" ""); PROBE_PID=
 stop_pid() {  # PID [seconds]: SIGTERM, SIGKILL after the grace time; returns the exit status
   local pid="$1" grace="${2:-10}" i st=0
   [[ -n "$pid" ]] || return 0
@@ -93,6 +100,7 @@ stop_pid() {  # PID [seconds]: SIGTERM, SIGKILL after the grace time; returns th
 cleanup() {
   local rc=$? orc=0
   trap - EXIT INT TERM
+  stop_pid "$PROBE_PID" 2 || true
   stop_pid "${FF_PID[0]}" 5 || true
   stop_pid "${FF_PID[1]}" 5 || true
   stop_pid "$EDGE_PID" 5 || true
@@ -217,6 +225,7 @@ hold: {max_wait: 3s}
 preferred_grace: 500ms
 ingest_ahead: 3
 cache_control: {manifest_max_age: 1s}
+low_latency: $( ((LOW_LATENCY)) && echo true || echo false )
 YAML
 "$BIN" --check-config "$DIR/origin.yaml" >"$DIR/check-config.log" 2>&1 || { cat "$DIR/check-config.log" >&2; die "generated configuration is invalid"; }
 
@@ -239,6 +248,14 @@ sed -e "s|@LISTEN@|127.0.0.1:$EDGE_PORT|g" \
     -e "s|@ACCESS_LOG@|$DIR/edge/access.log|g" \
     -e "s|@ERROR_LOG@|$DIR/edge/error.log|g" \
     docker/nginx-edge.conf > "$DIR/edge/nginx.conf"
+if ((LOW_LATENCY)); then
+  # A segment still arriving is streamed through to each viewer that asks;
+  # a long cache lock would make the second viewer wait for its end (README,
+  # "The CDN edge in front of a low-latency event").
+  sed -i -e 's/proxy_cache_lock_timeout 10s;/proxy_cache_lock_timeout 100ms;/' "$DIR/edge/nginx.conf"
+  grep -q 'proxy_cache_lock_timeout 100ms;' "$DIR/edge/nginx.conf" \
+    || die "docker/nginx-edge.conf no longer has 'proxy_cache_lock_timeout 10s;' for --low-latency to lower"
+fi
 if grep -nE '^[^#]*@[A-Z_]+@' "$DIR/edge/nginx.conf" >&2; then die "docker/nginx-edge.conf has a placeholder demo.sh does not fill"; fi
 nginx -t -q -p "$DIR/edge" -c "$DIR/edge/nginx.conf" 2>>"$DIR/edge/error.log" || { cat "$DIR/edge/error.log" >&2; die "nginx rejects the rendered edge configuration"; }
 nginx -p "$DIR/edge" -c "$DIR/edge/nginx.conf" -g 'daemon off;' 2>>"$DIR/edge/error.log" &
@@ -258,6 +275,14 @@ done
 # same lavfi source, the same settings and -re, and start together, so segment
 # n covers the same media interval in both (epoch-locked by construction).
 # -g/-keyint_min 50 at 25 fps with -sc_threshold 0 make every segment exactly 2 s.
+if ((LOW_LATENCY)); then
+  # One chunked PUT per segment, one HTTP chunk (prft+moof+mdat) per frame;
+  # the MPD announces availabilityTimeOffset and a UTCTiming source.
+  dash_mode=(-streaming 1 -ldash 1 -frag_type every_frame -write_prft 1
+             -utc_timing_url "$EDGE/.well-known/time")
+else
+  dash_mode=(-streaming 0)
+fi
 start_pipeline() {  # INDEX
   local i="$1" p="${PIPES[$1]}" t="${TOKENS[$1]}"
   overlay=()
@@ -268,7 +293,7 @@ start_pipeline() {  # INDEX
     -c:v libx264 -preset veryfast -tune zerolatency -pix_fmt yuv420p -b:v 800k -maxrate 800k -bufsize 1600k \
     -g 50 -keyint_min 50 -sc_threshold 0 \
     -c:a aac -b:a 96k -ar 48000 \
-    -f dash -seg_duration "$SEG" -use_template 1 -use_timeline 0 -streaming 0 \
+    -f dash -seg_duration "$SEG" -use_template 1 -use_timeline 0 "${dash_mode[@]}" \
     -method PUT -http_persistent 1 -http_opts auth_type=basic \
     "http://$p:$t@127.0.0.1:$ORIGIN_PORT/demo/manifest.mpd" >"$DIR/ffmpeg-$p.log" 2>&1 &
   FF_PID[$i]=$!
@@ -284,6 +309,12 @@ start_pipeline 0
 start_pipeline 1
 T0=$(now_ms)
 say "  availability_start_time $AST; ffmpeg launched $(( T0 - AST_MS )) ms from it"
+if ((LOW_LATENCY)); then
+  python3 "$ROOT/scripts/ll_latency_probe.py" --url "$EDGE/demo/chunk-stream0-%05d.m4s" \
+    --mpd "$EDGE/demo/manifest.mpd" --segment-ms "$((SEG * 1000))" --start-number 1 \
+    --seconds "$((DURATION - 1))" >"$DIR/latency.txt" 2>&1 &
+  PROBE_PID=$!
+fi
 
 cat <<EOF
 
@@ -414,6 +445,14 @@ say "origin log: $(grep -c . "$DIR/origin.log") lines, $(grep -c ' warning ' "$D
     "$refused refused PUTs, $aborted aborted PUTs${killed_at:+ (aborted = uploads in flight when us-east-1 was killed)}"
 if (( refused + aborted > 0 )); then grep -E ' (refused|aborted) ' "$DIR/origin.log" | head -10 | sed 's/^/  /'; fi
 (( served_any )) || fail="${fail:+$fail; }no segment was ever served through the edge"
+if ((LOW_LATENCY)); then
+  probe_rc=0
+  wait "$PROBE_PID" 2>/dev/null || probe_rc=$?
+  PROBE_PID=""
+  say "low latency, video segments read through the edge while uploaded ($DIR/latency.txt):"
+  sed 's/^/  /' "$DIR/latency.txt"
+  (( probe_rc == 0 )) || fail="${fail:+$fail; }the latency probe measured no frame (exit $probe_rc)"
+fi
 if [[ -n "$fail" ]]; then die "$fail"; fi
 (( KEEP )) || say "(the working directory is removed on exit; --keep keeps it)"
 say "demo: OK"
