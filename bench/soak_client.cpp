@@ -19,7 +19,10 @@
 // takes; init segments (init.mp4) are PUT once per rendition and pipeline first.
 //
 // A PUT is an error unless 201/204, a GET unless 200 with a body starting with
-// `styp`; connection failures and 30 s timeouts are errors too. Every
+// `styp`; connection failures and 30 s timeouts are errors too, except that a
+// request that fails before any answer byte on a reused keep-alive connection
+// (the origin closed it for idleness just then) is resent once on a new one and
+// counted apart, as HTTP clients do for idempotent requests. Every
 // --report-s a line: rates, p50/p99, errors, origin RSS and data-dir size, CPU.
 // At the end a summary and the origin's /metrics counters. Exit 1 on errors.
 //
@@ -409,16 +412,14 @@ class HttpConn {
     busy_ = true;
     started_ = Steady::now();
     resp_ = Response{};
+    reused_ = open_;
     if (open_) return Write();
-    socket_ = tcp::socket(socket_.get_executor());
-    socket_.async_connect(ep_, [this](const boost::system::error_code& ec) {
-      if (ec) return Finish(ec);
-      open_ = true;
-      socket_.set_option(tcp::no_delay(true));
-      Write();
-    });
+    Connect();
   }
   bool busy() const { return busy_; }
+  // Requests resent because the origin had closed an idle keep-alive
+  // connection just as they were sent on it.
+  uint64_t stale_retries() const { return stale_retries_; }
   // Aborts a request that has taken longer than `limit`.
   void Watchdog(Steady::duration limit) {
     if (busy_ && Steady::now() - started_ > limit) {
@@ -429,6 +430,15 @@ class HttpConn {
   }
 
  private:
+  void Connect() {
+    socket_ = tcp::socket(socket_.get_executor());
+    socket_.async_connect(ep_, [this](const boost::system::error_code& ec) {
+      if (ec) return Finish(ec);
+      open_ = true;
+      socket_.set_option(tcp::no_delay(true));
+      Write();
+    });
+  }
   void Write() {
     net::async_write(socket_, buffers_, [this](const boost::system::error_code& ec, size_t) {
       if (ec) return Finish(ec);
@@ -483,6 +493,18 @@ class HttpConn {
   void Finish(boost::system::error_code ec) {
     if (timed_out_ && ec) ec = net::error::make_error_code(net::error::timed_out);
     timed_out_ = false;
+    // A server may close an idle keep-alive connection at any moment; a request
+    // sent on it just then fails before any answer byte. PUT and GET are
+    // idempotent, so it is sent again once on a new connection (RFC 9112
+    // section 9.3.1), as curl and nginx's upstream module do.
+    if (ec && ec != net::error::timed_out && reused_ && resp_.status == 0 && rbuf_.empty()) {
+      boost::system::error_code ignored;
+      socket_.close(ignored);
+      open_ = false;
+      reused_ = false;
+      ++stale_retries_;
+      return Connect();
+    }
     if (ec || close_after_) {
       boost::system::error_code ignored;
       socket_.close(ignored);
@@ -502,6 +524,8 @@ class HttpConn {
   bool busy_ = false;
   bool close_after_ = false;
   bool timed_out_ = false;
+  bool reused_ = false;
+  uint64_t stale_retries_ = 0;
   std::vector<net::const_buffer> buffers_;
   Done done_;
   Response resp_;
@@ -1079,6 +1103,13 @@ class Soak {
     std::printf("PUT send lag behind schedule: p50 %.2f ms, p99 %.2f ms, max %.1f ms\n",
                 t.put_lag.PercentileMs(0.5), t.put_lag.PercentileMs(0.99), t.put_lag.MaxMs());
     std::printf("errors: PUT %" PRIu64 ", GET %" PRIu64 "\n", t.put_errors, t.get_errors);
+    uint64_t put_retries = 0, get_retries = 0;
+    for (const auto& c : puts_) put_retries += c->http.stale_retries();
+    for (const auto& g : gets_) get_retries += g->http.stale_retries();
+    std::printf(
+        "resent once on a new connection after the origin closed an idle keep-alive one"
+        " (not errors): PUT %" PRIu64 ", GET %" PRIu64 "\n",
+        put_retries, get_retries);
     std::printf("origin RSS MiB: start %.1f, end %.1f, peak (VmHWM) %.1f; trend:", rss_start_,
                 rss_end, hwm);
     for (const auto& s : samples_) std::printf(" %.0f", s.rss_mib);

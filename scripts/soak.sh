@@ -30,6 +30,7 @@ VIDEO_KIB="${VIDEO_KIB:-8,16,32,64,96}"
 AUDIO_KIB="${AUDIO_KIB:-8}"
 DVR_WINDOW="${DVR_WINDOW:-60s}"
 REPORT_S="${REPORT_S:-30}"
+IDLE_TIMEOUT="${IDLE_TIMEOUT:-60s}"     # the origin's keep-alive idle timeout
 
 ./scripts/setup-deps.sh --bench
 mkdir -p build/bench
@@ -56,7 +57,7 @@ events_dir: $tmp/events
 threads: 2
 cache_size: 256MiB
 log: {level: warn}
-limits: {max_object_size: 64MiB, idle_timeout: 60s, max_connections: 10000, max_held_requests: 100000, max_inflight_requests: 20000}
+limits: {max_object_size: 64MiB, idle_timeout: $IDLE_TIMEOUT, max_connections: 10000, max_held_requests: 100000, max_inflight_requests: 20000}
 YAML
 for i in $(seq 0 $((EVENTS - 1))); do
   id=$(printf "e%03d" "$i")
