@@ -70,7 +70,8 @@ class ScaleOutTest : public ::testing::Test {
       store_ = std::move(store).value();
       return true;
     });
-    ASSERT_TRUE(ready) << "the NATS cluster did not become ready: " << last.ToString();
+    ASSERT_TRUE(ready) << "the NATS cluster did not become ready: " << last.ToString()
+                       << cluster_.Describe();
   }
 
   // `recheck`: storage.nats.recheck of the node.

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -34,7 +35,11 @@ class NatsCluster {
   explicit NatsCluster(size_t size = 3, uint64_t max_payload = 0)
       : size_(size), max_payload_(max_payload) {
     std::random_device rd;
-    dir_ = std::filesystem::temp_directory_path() / ("liveorigin-nats-" + std::to_string(rd()));
+    const std::string id = std::to_string(rd());
+    dir_ = std::filesystem::temp_directory_path() / ("liveorigin-nats-" + id);
+    // Its own cluster name: should two test clusters ever reach each other's
+    // route ports, the servers refuse the route instead of merging.
+    cluster_name_ = "liveorigin-test-" + id;
     std::filesystem::create_directories(dir_);
   }
   ~NatsCluster() {
@@ -71,9 +76,10 @@ class NatsCluster {
                        "LIVEORIGIN_NATS_SERVER): the scale-out tests need a real NATS cluster";
       return false;
     }
+    std::vector<uint16_t> taken;
     for (size_t i = 0; i < size_; ++i) {
-      client_ports_.push_back(FreePort());
-      cluster_ports_.push_back(FreePort());
+      client_ports_.push_back(FreePort(&taken));
+      cluster_ports_.push_back(FreePort(&taken));
     }
     pids_.assign(size_, -1);
     for (size_t i = 0; i < size_; ++i) {
@@ -111,19 +117,45 @@ class NatsCluster {
     std::ifstream in(dir_ / ("n" + std::to_string(i) + ".log"));
     return std::string(std::istreambuf_iterator<char>(in), {});
   }
+  // For a failure message: whether each server still runs, and the end of
+  // its log.
+  std::string Describe() {
+    std::string out;
+    for (size_t i = 0; i < pids_.size(); ++i) {
+      int status = 0;
+      const bool exited = pids_[i] <= 0 || ::waitpid(pids_[i], &status, WNOHANG) == pids_[i];
+      if (exited) pids_[i] = -1;
+      std::string log = Log(i);
+      if (log.size() > 1500) log = "..." + log.substr(log.size() - 1500);
+      out += "\n--- n" + std::to_string(i) + (exited ? " (exited)" : " (running)") +
+             ", client port " + std::to_string(client_ports_[i]) + ", cluster port " +
+             std::to_string(cluster_ports_[i]) + ":\n" + log;
+    }
+    return out;
+  }
 
  private:
-  static uint16_t FreePort() {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    ::close(fd);
-    return ntohs(addr.sin_port);
+  // A port that binds now, below Linux's ephemeral range (32768-60999): a
+  // port the kernel handed out for binding to port 0 may be given to some
+  // outgoing connection's local end before nats-server listens on it, which on
+  // a busy machine (thousands of client connections) happens.
+  static uint16_t FreePort(std::vector<uint16_t>* taken) {
+    std::random_device rd;
+    std::uniform_int_distribution<int> pick(20000, 32767);
+    for (;;) {
+      const auto port = static_cast<uint16_t>(pick(rd));
+      if (std::find(taken->begin(), taken->end(), port) != taken->end()) continue;
+      const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(port);
+      const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+      ::close(fd);
+      if (!ok) continue;
+      taken->push_back(port);
+      return port;
+    }
   }
 
   void WriteConfig(size_t i) {
@@ -133,7 +165,7 @@ class NatsCluster {
         << "listen: 127.0.0.1:" << client_ports_[i] << "\n";
     if (max_payload_) out << "max_payload: " << max_payload_ << "\n";
     out << "jetstream {\n  store_dir: \"" << (dir_ / name).string() << "\"\n}\n"
-        << "cluster {\n  name: liveorigin-test\n  listen: 127.0.0.1:" << cluster_ports_[i]
+        << "cluster {\n  name: " << cluster_name_ << "\n  listen: 127.0.0.1:" << cluster_ports_[i]
         << "\n  routes: [";
     for (size_t j = 0; j < size_; ++j) {
       if (j == i) continue;
@@ -185,6 +217,7 @@ class NatsCluster {
   uint64_t max_payload_;
   std::filesystem::path dir_;
   std::string binary_;
+  std::string cluster_name_;
   std::vector<uint16_t> client_ports_, cluster_ports_;
   std::vector<pid_t> pids_;
 };

@@ -48,7 +48,7 @@ CandidateRecord Segment(const std::string& rendition, uint64_t n, const std::str
 }
 
 // Opens a store once the cluster has elected its JetStream leaders.
-std::unique_ptr<NatsSegmentStore> OpenStore(const NatsCluster& cluster, const std::string& prefix,
+std::unique_ptr<NatsSegmentStore> OpenStore(NatsCluster& cluster, const std::string& prefix,
                                             const std::string& node = "test") {
   NatsOptions o;
   o.servers = cluster.Urls();
@@ -64,7 +64,7 @@ std::unique_ptr<NatsSegmentStore> OpenStore(const NatsCluster& cluster, const st
     last = store.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
-  ADD_FAILURE() << "cannot open the NATS store: " << last.ToString();
+  ADD_FAILURE() << "cannot open the NATS store: " << last.ToString() << cluster.Describe();
   return nullptr;
 }
 
