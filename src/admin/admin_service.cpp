@@ -127,9 +127,22 @@ Response AdminService::Route(const Request& request) {
       if (!event)
         return Response::Error(404, "unknown_event", "no event '" + id + "' is configured");
       if (slash == std::string_view::npos) {
-        json status = EventStatusJson(event->View(now), now);
+        const core::EventView view = event->View(now);
+        json status = EventStatusJson(view, now);
         status["node"] = node_;
         status["storage_engine"] = storage_engine_;
+        if (store_.Shared()) {
+          // What every node of the fleet reported it knows of this event.
+          std::vector<std::string> reports;
+          Status st = store_.ForEachNodeReport(
+              [&reports](std::string&& r) { reports.push_back(std::move(r)); });
+          if (st.ok()) {
+            status["cluster"] = ClusterViewJson(view, reports, now);
+          } else {
+            status["cluster"] = nullptr;
+            status["cluster_error"] = st.ToString();
+          }
+        }
         if (operator_api_) operator_api_->AddToStatus(id, &status);
         return finish(Response::Json(200, status.dump(2)));
       }

@@ -1,5 +1,7 @@
 #include "liveorigin/admin/event_views.h"
 
+#include <algorithm>
+
 #include "liveorigin/common/units.h"
 #include "liveorigin/core/candidate_selector.h"
 #include "liveorigin/core/live_timeline.h"
@@ -70,7 +72,82 @@ json PipelineJson(const core::EventView& v, const std::string& id, int priority,
   return p;
 }
 
+// The settings every node of a fleet must share for an event (SPEC §10).
+json ConfigSummary(const config::EventConfig& cfg) {
+  json ids = json::array();
+  for (const auto& p : cfg.pipelines) ids.push_back(p.id);
+  return {{"availability_start_time", FormatTimestamp(cfg.availability_start_time)},
+          {"start_number", cfg.start_number},
+          {"segment_duration_seconds", Seconds(cfg.segment_duration)},
+          {"dvr_window_seconds", Seconds(cfg.dvr_window)},
+          {"pipelines", std::move(ids)}};
+}
+
 }  // namespace
+
+json NodeReportJson(const std::string& node, const std::vector<core::EventView>& views,
+                    TimePoint now) {
+  json events = json::object();
+  for (const auto& v : views) {
+    const config::EventConfig& cfg = *v.config;
+    const auto edge = core::LiveTimeline(cfg).LiveEdge(now);
+    json pipes = json::array();
+    int priority = 0;
+    for (const auto& p : cfg.pipelines) {
+      json full = PipelineJson(v, p.id, priority++, edge, now);
+      json brief{{"id", p.id},
+                 {"state", full["state"]},
+                 {"last_number", full["last_number"]},
+                 {"selections", full["selections"]}};
+      if (full.contains("seconds_since_last_put")) {
+        brief["seconds_since_last_put"] = full["seconds_since_last_put"];
+      }
+      pipes.push_back(std::move(brief));
+    }
+    events[cfg.id] = {{"config", ConfigSummary(cfg)},
+                      {"live_edge", edge ? json(*edge) : json(nullptr)},
+                      {"pipelines", std::move(pipes)}};
+  }
+  return {{"node", node}, {"at_unix_ms", ToUnixMillis(now)}, {"events", std::move(events)}};
+}
+
+json ClusterViewJson(const core::EventView& local, const std::vector<std::string>& reports,
+                     TimePoint now) {
+  const std::string& id = local.config->id;
+  const json own_config = ConfigSummary(*local.config);
+  std::vector<json> nodes;
+  for (const auto& text : reports) {
+    const json r = json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (r.is_discarded() || !r.is_object() || !r.contains("node") || !r["node"].is_string() ||
+        !r.contains("at_unix_ms") || !r["at_unix_ms"].is_number_integer()) {
+      nodes.push_back({{"node", nullptr}, {"error", "a node report that does not parse"}});
+      continue;
+    }
+    const int64_t at = r["at_unix_ms"].get<int64_t>();
+    const auto age = now - FromUnixMillis(at);
+    json n{{"node", r["node"]},
+           {"reported", FormatTimestamp(FromUnixMillis(at))},
+           {"age_seconds", Seconds(age)},
+           {"stale", age > kNodeReportStaleAfter}};
+    const json* event = nullptr;
+    if (r.contains("events") && r["events"].is_object() && r["events"].contains(id)) {
+      event = &r["events"][id];
+    }
+    n["knows_event"] = event != nullptr;
+    if (event && event->is_object()) {
+      n["same_config"] = event->contains("config") && (*event)["config"] == own_config;
+      if (event->contains("live_edge")) n["live_edge"] = (*event)["live_edge"];
+      if (event->contains("pipelines")) n["pipelines"] = (*event)["pipelines"];
+    }
+    nodes.push_back(std::move(n));
+  }
+  std::stable_sort(nodes.begin(), nodes.end(), [](const json& a, const json& b) {
+    return a["node"].is_string() && b["node"].is_string()
+               ? a["node"].get<std::string>() < b["node"].get<std::string>()
+               : a["node"].is_string();
+  });
+  return json(std::move(nodes));
+}
 
 json EventStatusJson(const core::EventView& v, TimePoint now) {
   const config::EventConfig& cfg = *v.config;

@@ -16,6 +16,7 @@
 
 #include "descriptor_budget.h"
 #include "liveorigin/admin/admin_service.h"
+#include "liveorigin/admin/event_views.h"
 #include "liveorigin/core/body_cache.h"
 #include "liveorigin/core/defects.h"
 #include "liveorigin/core/event_registry.h"
@@ -137,6 +138,12 @@ struct OriginServer::Impl {
   // Retention-thread only: seconds since operator controls were last re-read.
   static constexpr int kControlsRefreshSeconds = 2;
   int controls_refresh_tick = 0;
+  // Retention-thread only: seconds since this node last reported what it
+  // knows into a shared store (the cluster view of /admin/events/{id}).
+  int node_report_tick = 0;
+  bool node_report_failing = false;
+  std::string node_name;  // set once at start
+  void ReportNode();
 
   void RetentionLoop();
   void RunRetentionOnce();
@@ -283,6 +290,7 @@ int OriginServer::Start() {
       *s.registry, *s.store, s.metrics, s.clock, *s.workers, [this] { return ReloadEvents(); },
       cfg.admin_token, s.controls.get());
   s.admin->SetIdentity(cfg.node_name, cfg.storage.engine);
+  s.node_name = cfg.node_name;
   s.metrics.SetNodeInfo(cfg.node_name, cfg.storage.engine);
   // Candidates other nodes store become visible here (SPEC §10).
   s.store->SetRemoteCandidateListener(
@@ -459,6 +467,21 @@ void OriginServer::Impl::RunRetentionOnce() {
   for (const auto& [id, event] : registry->RetiredEvents()) retire(event->config(), event, true);
 }
 
+void OriginServer::Impl::ReportNode() {
+  const TimePoint now = clock.Now();
+  std::vector<core::EventView> views;
+  for (const auto& event : registry->All()) views.push_back(event->View(now));
+  const std::string report = admin::NodeReportJson(node_name, views, now).dump();
+  Status st = store->PutNodeReport(node_name, report);
+  // Logged when it starts and stops failing, not every interval.
+  if (!st.ok() && !node_report_failing) {
+    spdlog::warn("cannot write this node's report to the shared store: {}", st.ToString());
+  } else if (st.ok() && node_report_failing) {
+    spdlog::info("this node's report reaches the shared store again");
+  }
+  node_report_failing = !st.ok();
+}
+
 void OriginServer::Impl::RetentionLoop() {
   for (;;) {
     {
@@ -479,6 +502,10 @@ void OriginServer::Impl::RetentionLoop() {
       } else {
         spdlog::warn("cannot refresh operator controls from the store: {}", st.ToString());
       }
+    }
+    if (store->Shared() && ++node_report_tick >= admin::kNodeReportInterval.count()) {
+      node_report_tick = 0;
+      ReportNode();
     }
     // Notice edits in events_dir (cheap: one directory listing a second).
     bool changed = false;

@@ -627,6 +627,19 @@ Status NatsSegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& 
   return impl_->ScanRecords<AuditRecord>("a.>", &DecodeAudit, fn);
 }
 
+// Key "n.<node>": one report per node, replaced in place (the bucket keeps
+// one revision per key).
+Status NatsSegmentStore::PutNodeReport(std::string_view node, std::string_view report) {
+  return impl_->Put("n." + Tok(node), std::string(report), "write node report");
+}
+
+Status NatsSegmentStore::ForEachNodeReport(const std::function<void(std::string&&)>& fn) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  if (Status st = impl_->Scan("n.>", &entries); !st.ok()) return st;
+  for (auto& [key, value] : entries) fn(std::move(value));
+  return Status::Ok();
+}
+
 Status NatsSegmentStore::DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                                               uint64_t first_kept) {
   Impl& m = *impl_;

@@ -5,6 +5,8 @@
 // store, and losing one NATS server loses no acknowledged object.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <atomic>
 #include <thread>
 
@@ -355,6 +357,69 @@ TEST_F(ScaleOutTest, OperatorControlsReachEveryNode) {
     auto r = b->Admin("/admin/events/live");
     return r && r->status == 200 && r->body.find("\"disabled\": true") == std::string::npos;
   })) << "a pipeline enabled again on origin-a stays disabled on origin-b";
+}
+
+// The "cluster" entry of `node`'s report in an /admin/events/live answer, or
+// null.
+nlohmann::json ClusterEntry(const nlohmann::json& status, const std::string& node) {
+  if (!status.contains("cluster") || !status["cluster"].is_array()) return nullptr;
+  for (const auto& e : status["cluster"]) {
+    if (e.value("node", nlohmann::json()).is_string() && e["node"] == node) return e;
+  }
+  return nullptr;
+}
+
+// Pipeline `id`'s last_number in a cluster entry (-1 when absent or null).
+int64_t LastNumber(const nlohmann::json& entry, const std::string& id) {
+  if (!entry.is_object() || !entry.contains("pipelines")) return -1;
+  for (const auto& p : entry["pipelines"]) {
+    if (p.value("id", "") == id && p["last_number"].is_number()) {
+      return p["last_number"].get<int64_t>();
+    }
+  }
+  return -1;
+}
+
+TEST_F(ScaleOutTest, EveryNodeShowsWhatEachNodeKnows) {
+  auto a = StartNode("origin-a");
+  // Node B's event file lists the pipelines in another order: the cluster
+  // view must say the two nodes do not share the event's configuration.
+  auto b = StartNode("origin-b", EventYaml("[{id: b}, {id: a}]"));
+  ASSERT_TRUE(a && b);
+  const uint64_t n = LiveEdgeNumber(kD) - 3;
+  auto put = a->Put(Seg(n), RandomBytes(3000, 9), kA);
+  ASSERT_TRUE(put && put->status == 201);
+
+  nlohmann::json status;
+  const bool both = WaitUntil([&] {
+    auto r = b->Admin("/admin/events/live");
+    if (!r || r->status != 200) return false;
+    status = nlohmann::json::parse(r->body, nullptr, false);
+    return !status.is_discarded() &&
+           LastNumber(ClusterEntry(status, "origin-a"), "a") == static_cast<int64_t>(n) &&
+           LastNumber(ClusterEntry(status, "origin-b"), "a") == static_cast<int64_t>(n);
+  });
+  ASSERT_TRUE(both) << "node B does not show both nodes knowing segment " << n << ": "
+                    << status.dump(2);
+  const auto from_a = ClusterEntry(status, "origin-a");
+  const auto from_b = ClusterEntry(status, "origin-b");
+  EXPECT_EQ(from_a["knows_event"], true);
+  EXPECT_EQ(from_a["stale"], false);
+  EXPECT_EQ(from_a["same_config"], false) << "A lists pipelines a, b; B lists b, a";
+  EXPECT_EQ(from_b["same_config"], true);
+  EXPECT_TRUE(from_a["live_edge"].is_number());
+
+  // Node A stops reporting: B soon shows its report as stale.
+  a->Kill();
+  const bool stale = WaitUntil([&] {
+    auto r = b->Admin("/admin/events/live");
+    if (!r || r->status != 200) return false;
+    status = nlohmann::json::parse(r->body, nullptr, false);
+    const auto e = ClusterEntry(status, "origin-a");
+    return e.is_object() && e["stale"] == true;
+  });
+  EXPECT_TRUE(stale) << status.dump(2);
+  EXPECT_EQ(ClusterEntry(status, "origin-b")["stale"], false);
 }
 
 TEST_F(ScaleOutTest, NodeIsNamedAndReadyzFollowsTheStore) {

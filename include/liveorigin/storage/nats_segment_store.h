@@ -65,6 +65,8 @@ class NatsSegmentStore final : public SegmentStore {
   // answer a probe after the last failed write.
   Status Health() const override;
   bool Shared() const override { return true; }
+  Status PutNodeReport(std::string_view node, std::string_view report) override;
+  Status ForEachNodeReport(const std::function<void(std::string&&)>& fn) override;
   void SetRemoteCandidateListener(const RemoteCandidateListener& listener) override;
 
   // Largest part a body is split into (the server's max_payload less room

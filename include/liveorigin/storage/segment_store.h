@@ -78,6 +78,15 @@ class SegmentStore {
   // any previous one; null stops the announcements, and no call is running
   // when this returns). A store no other node writes never calls it.
   virtual void SetRemoteCandidateListener(const RemoteCandidateListener& /*listener*/) {}
+  // What each node of a fleet knows (a JSON text the admin module builds):
+  // every node replaces its own report every few seconds, and any node can
+  // read them all. A store no other node writes keeps none.
+  virtual Status PutNodeReport(std::string_view /*node*/, std::string_view /*report*/) {
+    return Status::Ok();
+  }
+  virtual Status ForEachNodeReport(const std::function<void(std::string&&)>& /*fn*/) {
+    return Status::Ok();
+  }
 };
 
 }  // namespace liveorigin::storage
