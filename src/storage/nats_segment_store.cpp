@@ -571,7 +571,7 @@ Result<SelectionRecord> NatsSegmentStore::ProposeSelection(const SelectionRecord
   natsStatus s =
       kvStore_Create(&rev, m.kv, key.c_str(), value.data(), static_cast<int>(value.size()));
   if (s == NATS_OK) {
-    m.NoteWrite(Status::Ok());
+    (void)m.NoteWrite(Status::Ok());  // clears an earlier write error
     return proposed;
   }
   const Status create_error = FromNats(s, static_cast<jsErrCode>(0), "propose selection");
