@@ -11,8 +11,10 @@
 # its own so build/release stays untouched), runs the whole ctest suite
 # (unit, integration, the 5-cycle crash test; it stops at the first failing
 # test) and restores the file. Results:
-#   CAUGHT    a test failed: the suite pins the rule
+#   CAUGHT    a test failed, and failed again when run alone: the suite pins the rule
 #   SURVIVED  every test passed with the bug in place
+#   UNSURE    the suite kept stopping on tests that then passed when run alone
+#             (each such test is named; a failure that does not repeat is not a catch)
 #   STALE     the find text is not in the file exactly once (the code moved on):
 #             fix the mutation's anchor; never counted as caught
 #   BROKEN    the mutated tree does not build: fix the mutation; never counted as caught
@@ -142,15 +144,49 @@ build_tree() {
   cmake --build "$build" -j "$jobs" >"$1" 2>&1
 }
 
-run_suite() {  # log file; returns ctest's status
-  (cd "$build" && ctest -j 2 --timeout "$test_timeout" --stop-on-failure --output-on-failure) \
-    >"$1" 2>&1
+run_suite() {  # log file [regex of tests to leave out]; returns ctest's status
+  local exclude=()
+  [[ -n "${2:-}" ]] && exclude=(-E "$2")
+  (cd "$build" && ctest -j 2 --timeout "$test_timeout" --stop-on-failure --output-on-failure \
+    "${exclude[@]}") >"$1" 2>&1
 }
 
 failed_tests() {  # names of the failed tests in a ctest log
   grep -E '\*\*\*(Failed|Timeout|Exception)|\(Failed\)|\(Timeout\)' "$1" |
     sed -E 's/^.*Test +#[0-9]+: ([^ ]+).*$/\1/; s/^[[:space:]]*[0-9]+ - ([^ ]+).*$/\1/' |
     sort -u | head -n 3 | paste -sd, -
+}
+
+# Runs the suite on the mutated tree; sets `verdict` (caught, survived or
+# flaky), `by` (the test that caught it) and `flaky` (tests that failed once
+# but passed when run again alone). A failing test is run again alone: it
+# catches the mutation only if it fails again. One that passes then had failed
+# by chance (a busy machine, a slow cluster start), and the suite goes on
+# without it, at most three times.
+judge() {  # name
+  local name="$1" exclude="" round log t pattern
+  flaky="" by=""
+  for round in 1 2 3 4; do
+    log="$logs/$name-test.log"
+    ((round == 1)) || log="$logs/$name-test-$round.log"
+    if run_suite "$log" "$exclude"; then
+      verdict=survived
+      return
+    fi
+    for t in $(failed_tests "$log" | tr , ' '); do
+      pattern="^${t//./\\.}\$"
+      if (cd "$build" && ctest --timeout "$test_timeout" --output-on-failure -R "$pattern") \
+        >"$logs/$name-again-$t.log" 2>&1; then
+        flaky+="${flaky:+,}$t"
+        exclude+="${exclude:+|}$pattern"
+      else
+        verdict=caught
+        by="$t"
+        return
+      fi
+    done
+  done
+  verdict=flaky
 }
 
 echo "==> baseline: build and run the unmutated suite"
@@ -164,7 +200,7 @@ if ! run_suite "$logs/baseline-test.log"; then
   exit 2
 fi
 
-caught=0 survived=0 stale=0 broken=0
+caught=0 survived=0 stale=0 broken=0 unsure=0
 total=${#mutations[@]}
 index=0
 results=()
@@ -194,13 +230,19 @@ for f in "${mutations[@]}"; do
     results+=("$line")
     continue
   fi
-  if run_suite "$logs/$name-test.log"; then
-    survived=$((survived + 1))
-    line="SURVIVED  $tag: every test passed — $desc"
-  else
-    caught=$((caught + 1))
-    line="CAUGHT    $tag by $(failed_tests "$logs/$name-test.log")"
-  fi
+  judge "$name"
+  case "$verdict" in
+    survived)
+      survived=$((survived + 1))
+      line="SURVIVED  $tag: every test passed — $desc" ;;
+    caught)
+      caught=$((caught + 1))
+      line="CAUGHT    $tag by $by" ;;
+    *)
+      unsure=$((unsure + 1))
+      line="UNSURE    $tag: four runs each ended on a test that then passed alone" ;;
+  esac
+  [[ -z "$flaky" ]] || line+=" (failed once, passed alone: $flaky)"
   restore
   echo "$line ($((SECONDS - start)) s)"
   results+=("$line")
@@ -210,7 +252,8 @@ done
 build_tree "$logs/final-build.log" || true
 
 echo
-echo "==> mutation check: $caught caught, $survived survived, $stale stale, $broken broken, of $total"
+echo "==> mutation check: $caught caught, $survived survived, $unsure unsure, $stale stale," \
+  "$broken broken, of $total"
 for r in "${results[@]}"; do
   [[ "$r" == CAUGHT* ]] || echo "  $r"
 done
