@@ -24,6 +24,7 @@ build_packages=(
   zlib1g-dev                                # Content-Encoding: gzip on ingest
   prometheus-cpp-dev                        # /metrics
   libnats-dev                               # storage.engine: nats (SPEC §10)
+  libjemalloc-dev                           # the daemon's allocator (README "Memory")
 )
 test_packages=(
   git

@@ -4,11 +4,31 @@
 
 #include <cstdio>
 #include <iostream>
+#include <string>
+
+#if defined(LIVEORIGIN_JEMALLOC)
+#include <jemalloc/jemalloc.h>
+#endif
 
 #include "liveorigin/config/config_loader.h"
 #include "liveorigin/server/origin_server.h"
 
 namespace {
+
+// The allocator that is really serving malloc: jemalloc answers its own
+// control interface only when it is linked in.
+std::string AllocatorName() {
+#if defined(LIVEORIGIN_JEMALLOC)
+  const char* version = nullptr;
+  size_t size = sizeof(version);
+  if (mallctl("version", static_cast<void*>(&version), &size, nullptr, 0) == 0 && version) {
+    return std::string("jemalloc ") + version;
+  }
+  return "jemalloc (version unknown)";
+#else
+  return "system malloc";
+#endif
+}
 
 int Main(int argc, char** argv) {
   using namespace liveorigin;
@@ -28,7 +48,7 @@ int Main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   if (show_version) {
-    std::printf("liveorigin %s\n", LIVEORIGIN_VERSION);
+    std::printf("liveorigin %s (%s)\n", LIVEORIGIN_VERSION, AllocatorName().c_str());
     return 0;
   }
   const bool check_only = check->count() > 0;
@@ -48,6 +68,7 @@ int Main(int argc, char** argv) {
     return 0;
   }
   server::ConfigureLogging(snapshot->server.log);
+  spdlog::info("liveorigin {} with {}", LIVEORIGIN_VERSION, AllocatorName());
   server::OriginServer origin(config_file, snapshot);
   if (int code = origin.Start(); code != server::kExitOk) return code;
   return origin.Run();

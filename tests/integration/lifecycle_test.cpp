@@ -197,6 +197,16 @@ TEST(LifecycleTest, ServerSettingsReachTheProcess) {
   }
 }
 
+// The release daemon runs on jemalloc (README, "Memory"); sanitizer builds on
+// the allocator the sanitizer provides. --version asks the allocator itself.
+TEST(CommandLineTest, VersionNamesTheAllocatorThatServesMalloc) {
+  std::string out;
+  EXPECT_EQ(RunLiveorigin({"--version"}, &out), 0) << out;
+  EXPECT_EQ(out.rfind("liveorigin ", 0), 0u) << out;
+  EXPECT_NE(out.find(LIVEORIGIN_EXPECTED_ALLOCATOR), std::string::npos)
+      << "expected the allocator '" << LIVEORIGIN_EXPECTED_ALLOCATOR << "' in: " << out;
+}
+
 TEST(CommandLineTest, CheckConfigExitsZeroOrOneAndNamesTheFaultyPosition) {
   TestDaemon dir("check-config");  // only its files: never started
   dir.WriteEvent("ok",
