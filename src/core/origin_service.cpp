@@ -1303,6 +1303,12 @@ Response OriginService::BuildAnswer(const Request& request,
   return r;
 }
 
+void OriginService::OnBodyStreamed(const Request& request, uint64_t bytes) {
+  if (auto t = ParseRequestTarget(request.target); t.ok() && registry_.Find(t->event)) {
+    metrics_.BodyBytesOut(t->event, bytes);
+  }
+}
+
 void OriginService::OnResponseSent(const Request& request, const Response& response,
                                    double seconds) {
   std::string event;

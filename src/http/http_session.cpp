@@ -300,6 +300,7 @@ void HttpSession::StartStream(const std::shared_ptr<bhttp::response<bhttp::empty
   follow_next_ = 0;
   follow_waiter_ = 0;
   follow_sent_ = false;
+  follow_bytes_ = 0;
   follow_keep_alive_ = keep_alive;
   head->keep_alive(keep_alive);
   beast::error_code ignored;
@@ -331,6 +332,7 @@ void HttpSession::PumpStream() {
     const int n =
         std::snprintf(hex, sizeof hex, "%llx\r\n", static_cast<unsigned long long>(total));
     chunk_head_.assign(hex, static_cast<size_t>(n));
+    writing_bytes_ = total;
     std::vector<net::const_buffer> bufs;
     bufs.reserve(writing_.size() + 2);
     bufs.emplace_back(chunk_head_.data(), chunk_head_.size());
@@ -382,6 +384,7 @@ void HttpSession::OnStreamWrite(beast::error_code ec) {
                   reader_.request().target, ec.message());
     return EndStream(false);
   }
+  follow_bytes_ += writing_bytes_;
   if (!follow_sent_) {
     follow_sent_ = true;
     follow_->FirstByteSent();
@@ -391,6 +394,8 @@ void HttpSession::OnStreamWrite(beast::error_code ec) {
 
 void HttpSession::EndStream(bool clean) {
   keep_alive_timer_.cancel();
+  if (follow_bytes_) handler_->OnBodyStreamed(reader_.request(), follow_bytes_);
+  follow_bytes_ = 0;
   follow_.reset();
   writing_.clear();
   follow_waiter_ = 0;

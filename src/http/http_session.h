@@ -90,6 +90,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   bool follow_keep_alive_ = false;
   bool follow_sent_ = false;         // a body byte went out
   std::vector<core::Body> writing_;  // chunks of the write in flight
+  uint64_t writing_bytes_ = 0;       // their size
+  uint64_t follow_bytes_ = 0;        // body bytes of this answer written so far
   std::string chunk_head_;
 };
 

@@ -321,6 +321,10 @@ void OriginMetrics::RequestDone(std::string_view method, int status, std::string
   if (bytes_out) s.bytes_out->Increment(static_cast<double>(bytes_out));
 }
 
+void OriginMetrics::BodyBytesOut(std::string_view event, uint64_t bytes) {
+  impl_->bytes_out.Add({{"event", std::string(event)}}).Increment(static_cast<double>(bytes));
+}
+
 void OriginMetrics::BytesIn(std::string_view event, std::string_view pipeline, uint64_t bytes) {
   impl_->bytes_in.Add({{"event", std::string(event)}, {"pipeline", std::string(pipeline)}})
       .Increment(static_cast<double>(bytes));

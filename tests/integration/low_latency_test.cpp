@@ -120,6 +120,12 @@ TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
   EXPECT_EQ(daemon_->Metric(R"(liveorigin_live_uploads_total{outcome="complete"})"), 1);
   EXPECT_TRUE(WaitUntil([&] { return daemon_->Metric("liveorigin_following_gets") == 0; }));
   EXPECT_EQ(daemon_->Metric("liveorigin_uploads_in_progress"), 0);
+  // Bytes out count the followed answers' bodies as well as the stored one's.
+  const double three_bodies = 3.0 * static_cast<double>(seg_.size());
+  EXPECT_TRUE(WaitUntil([&] {
+    return daemon_->Metric(R"(liveorigin_response_body_bytes_total{event="ll"})") == three_bodies;
+  })) << daemon_->Metric(R"(liveorigin_response_body_bytes_total{event="ll"})").value_or(-1)
+      << " bytes counted, " << three_bodies << " sent";
 }
 
 TEST_F(LowLatencyTest, RacingPipelinesEveryGetFollowsTheSameUpload) {

@@ -79,6 +79,7 @@ class OriginService final : public RequestHandler,
   std::unique_ptr<UploadSink> BeginUpload(const Request& request, Response* refusal) override;
   void Decorate(const Request& request, Response* response) override;
   void OnResponseSent(const Request& request, const Response& response, double seconds) override;
+  void OnBodyStreamed(const Request& request, uint64_t bytes) override;
 
   // Scale-out (SPEC §10): a candidate another node stored (from the store's
   // announcements; any thread, returns at once). It becomes visible here and

@@ -53,6 +53,10 @@ class RequestHandler {
 
   // Called once per finished exchange (for metrics and access logs).
   virtual void OnResponseSent(const Request& request, const Response& response, double seconds) {}
+
+  // A followed answer (SPEC §9) has ended, cleanly or cut off, after writing
+  // `bytes` of body; OnResponseSent saw only its head.
+  virtual void OnBodyStreamed(const Request& request, uint64_t bytes) {}
 };
 
 }  // namespace liveorigin::core

@@ -55,6 +55,8 @@ class OriginMetrics {
   void RequestDone(std::string_view method, int status, std::string_view event, double seconds,
                    uint64_t bytes_out);
   void BytesIn(std::string_view event, std::string_view pipeline, uint64_t bytes);
+  // Body bytes of an answer RequestDone could not know: a followed upload's.
+  void BodyBytesOut(std::string_view event, uint64_t bytes);
   void PutRefused(std::string_view event, std::string_view reason);
   void Selection(std::string_view event, std::string_view pipeline);
   void Defect(std::string_view event, std::string_view pipeline, std::string_view type);
