@@ -102,6 +102,19 @@ CmsdStatic CmsdStaticFor(const CandidateRecord& record, const config::EventConfi
   return f;
 }
 
+CmsdStatic CmsdStaticForUpload(const storage::CandidateId& id, storage::ObjectKind kind,
+                               const config::EventConfig& event, std::string_view node,
+                               int64_t first_byte_unix_ms) {
+  storage::CandidateRecord partial;
+  partial.id = id;
+  partial.kind = kind;
+  partial.first_byte_unix_ms = first_byte_unix_ms;
+  CmsdStatic f = CmsdStaticFor(partial, event, node);
+  f.bitrate_kbps.reset();
+  if (kind == storage::ObjectKind::kSegment) f.object_type.clear();
+  return f;
+}
+
 std::string MediaObjectType(const CandidateRecord& record, const media::InitSegmentInfo* init) {
   bool video = false, audio = false, text = false;
   if (init) {

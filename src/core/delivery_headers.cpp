@@ -71,6 +71,15 @@ void DeliveryHeaders::Apply(const Request& request,
   response->headers.emplace_back("Repr-Digest", std::move(value));
 }
 
+void DeliveryHeaders::ApplyFollowing(const config::EventConfig& event,
+                                     const storage::CandidateId& id, storage::ObjectKind kind,
+                                     int64_t first_byte_unix_ms, Response* response) const {
+  std::string value =
+      SerializeCmsdStatic(CmsdStaticForUpload(id, kind, event, node_, first_byte_unix_ms));
+  if (!value.empty()) response->headers.emplace_back("CMSD-Static", std::move(value));
+  response->cmsd_dynamic = true;
+}
+
 void DeliveryHeaders::ApplyDynamic(const Request& request, bool duress, Response* response) const {
   if (!response->cmsd_dynamic) return;
   int64_t rd = 0;

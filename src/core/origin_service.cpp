@@ -1157,7 +1157,17 @@ std::optional<Response> OriginService::FollowAnswer(const Request& request,
   // nginx streams this answer through unbuffered (and so never caches it);
   // complete answers stay buffered and cached as usual.
   r.SetHeader("X-Accel-Buffering", "no");
-  r.cmsd_dynamic = true;
+  storage::CandidateId id;
+  id.event = cfg->id;
+  id.path = address.path;
+  id.rendition = address.rendition;
+  id.number = address.number;
+  id.pipeline = f.pipeline;
+  // The upload's first byte, on this clock: `now` less the time since then.
+  const auto since_first = std::chrono::steady_clock::now() - f.body->first_byte();
+  const TimePoint first_byte = now - std::chrono::duration_cast<TimePoint::duration>(std::max(
+                                         since_first, std::chrono::steady_clock::duration::zero()));
+  delivery_.ApplyFollowing(*cfg, id, address.kind, ToUnixMillis(first_byte), &r);
   metrics_.FollowStarted();
   auto self = shared_from_this();
   auto body = f.body;

@@ -3,7 +3,9 @@
 // while GETs follow it.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <iostream>
+#include <regex>
 
 #include "fmp4_fixtures.h"
 #include "streaming_client.h"
@@ -15,6 +17,12 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kD = 1s;  // the fixture's duration: its candidates are clean
+
+int64_t NowMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string EventYaml(const std::string& id, bool low_latency) {
   return "id: " + id +
@@ -42,7 +50,8 @@ class LowLatencyTest : public ::testing::Test {
     pieces_ = FramePieces(seg_);
     ASSERT_EQ(pieces_.size(), 26u) << "styp, then one moof+mdat per frame";
     // The segment being produced now: PUTs are accepted, GETs are held.
-    target_ = "/ll/v/" + std::to_string(LiveEdgeNumber(kD) + 1) + ".m4s";
+    n_ = LiveEdgeNumber(kD) + 1;
+    target_ = "/ll/v/" + std::to_string(n_) + ".m4s";
   }
   uint16_t port() const { return daemon_->port(); }
   // Bytes of the first `n` pieces.
@@ -64,6 +73,7 @@ class LowLatencyTest : public ::testing::Test {
   }
 
   std::unique_ptr<TestDaemon> daemon_;
+  uint64_t n_ = 0;
   std::string seg_, target_;
   std::vector<std::string> pieces_;
 };
@@ -74,6 +84,7 @@ TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
   ASSERT_TRUE(early.sent());
   ASSERT_TRUE(daemon_->WaitForHeld(1));
 
+  const int64_t before_put = NowMillis();
   PieceUpload put(port(), target_, "a");
   ASSERT_TRUE(put.started());
   std::unique_ptr<StreamingGet> late;
@@ -97,6 +108,17 @@ TEST_F(LowLatencyTest, BytesReachAGetBeforeThePutEnds) {
   EXPECT_EQ(early.Header("content-type"), "video/iso.segment");
   EXPECT_EQ(early.Header("x-accel-buffering"), "no");
   EXPECT_FALSE(early.Header("x-live-held-ms").empty());
+  // CMSD (SPEC §11) with what is known before the upload ends: no br, no ot.
+  const std::string cmsd = early.Header("cmsd-static");
+  std::smatch at;
+  ASSERT_TRUE(
+      std::regex_match(cmsd, at, std::regex(R"(at=(\d+),d=1000,n="[^"]+",nor="\d+\.m4s",st=l)")))
+      << cmsd;
+  EXPECT_GE(std::stoll(at[1]), before_put) << cmsd;
+  EXPECT_LE(std::stoll(at[1]), NowMillis()) << cmsd;
+  EXPECT_NE(cmsd.find("nor=\"" + std::to_string(n_ + 1) + ".m4s\""), std::string::npos) << cmsd;
+  EXPECT_FALSE(early.Header("cmsd-dynamic").empty());
+  EXPECT_EQ(late->Header("cmsd-static"), cmsd) << "every follower: the same upload";
   EXPECT_FALSE(early.complete()) << "the answer cannot end before the upload";
 
   ASSERT_TRUE(put.Send(pieces_.back()));

@@ -42,6 +42,14 @@ std::string SerializeCmsdStatic(const CmsdStatic& fields);
 CmsdStatic CmsdStaticFor(const storage::CandidateRecord& record, const config::EventConfig& event,
                          std::string_view node);
 
+// The CMSD-Static keys of an upload still arriving that a GET follows (SPEC
+// §9): `at` is `first_byte_unix_ms`; `d`, `n`, `nor` and `st` as for the
+// stored candidate. No `br` (the size is not known until the end) and no `ot`
+// (the upload is inspected when it is complete).
+CmsdStatic CmsdStaticForUpload(const storage::CandidateId& id, storage::ObjectKind kind,
+                               const config::EventConfig& event, std::string_view node,
+                               int64_t first_byte_unix_ms);
+
 // The CTA-5006 object type of a media segment from the handlers of its
 // tracks in the init segment (`init` may be null): "av", "v", "a", "c", or
 // by content type (audio/… → a, text/vtt and TTML → c); "" when unknown.

@@ -38,6 +38,13 @@ class DeliveryHeaders {
              const storage::CandidateRecord& record, const std::string& cache_key,
              const std::string& body, Response* response);
 
+  // For a GET answer that follows an upload still arriving (SPEC §9):
+  // CMSD-Static as CmsdStaticForUpload says, and CMSD-Dynamic. Not cached:
+  // one per followed GET.
+  void ApplyFollowing(const config::EventConfig& event, const storage::CandidateId& id,
+                      storage::ObjectKind kind, int64_t first_byte_unix_ms,
+                      Response* response) const;
+
   // Just before the head is written: CMSD-Dynamic with `rd`, the time since
   // the request head arrived (holds included), and `du` when `duress`.
   void ApplyDynamic(const Request& request, bool duress, Response* response) const;

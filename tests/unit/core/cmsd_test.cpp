@@ -40,6 +40,18 @@ TEST(CmsdTest, SegmentGetsEveryKeyInKeyOrder) {
   EXPECT_EQ(parsed->size(), 7u);
 }
 
+TEST(CmsdTest, UploadStillArrivingHasNoBitrateNorObjectType) {
+  const CandidateRecord seg = Segment(42, 0);
+  EXPECT_EQ(SerializeCmsdStatic(CmsdStaticForUpload(seg.id, ObjectKind::kSegment, Event(), "node-a",
+                                                    1700000000100)),
+            R"(at=1700000000100,d=2000,n="node-a",nor="43.m4s",st=l)");
+  // An LL-HLS part (not a numbered segment) keeps only what it has.
+  storage::CandidateId part{"ev", "v1/42.1.m4s", "", std::nullopt, "a"};
+  EXPECT_EQ(SerializeCmsdStatic(
+                CmsdStaticForUpload(part, ObjectKind::kOther, Event(), "node-a", 1700000000100)),
+            R"(at=1700000000100,n="node-a",st=l)");
+}
+
 TEST(CmsdTest, AtFallsBackToIngestTimeForOldRecords) {
   CandidateRecord r = Segment(1, 1000);
   r.first_byte_unix_ms = 0;  // stored before the first byte was recorded
