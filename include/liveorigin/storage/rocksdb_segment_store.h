@@ -29,6 +29,10 @@ struct RocksDbOptions {
 
 class RocksDbSegmentStore final : public SegmentStore {
  public:
+  // RocksDB's block cache, shared by the metadata and body families (bodies
+  // themselves live in blob files and are cached by BodyCache, not here).
+  static constexpr size_t kBlockCacheBytes = size_t{16} << 20;
+
   // Creates the directory and database if missing. Errors name the path.
   static Result<std::unique_ptr<RocksDbSegmentStore>> Open(const RocksDbOptions& options);
   ~RocksDbSegmentStore() override;
