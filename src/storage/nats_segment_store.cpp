@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <random>
+#include <thread>
 #include <utility>
 
 #include "record_codec.h"
@@ -25,6 +27,8 @@ constexpr size_t kMaxKeyLength = 1024;
 // Room left in a message for the protocol when a body is split into parts.
 constexpr int64_t kPartHeadroom = 512;
 constexpr uint8_t kCandidateValueVersion = 1;
+// A publish refused at once (no stream leader yet) is sent again after this.
+constexpr std::chrono::milliseconds kRefusedPause{50};
 
 Status FromNats(natsStatus s, jsErrCode jerr, std::string_view what) {
   std::string msg = std::string(what) + ": " + natsStatus_GetText(s);
@@ -195,7 +199,10 @@ struct NatsSegmentStore::Impl {
   jsCtx* js = nullptr;
   kvStore* kv = nullptr;
   natsSubscription* sub = nullptr;
-  std::string bucket, kv_stream, body_stream, body_prefix, notify_subject;
+  std::string bucket, kv_stream, kv_subject_prefix, body_stream, body_prefix, notify_subject;
+  // Nats-Msg-Id: this store's random prefix and a counter.
+  std::string msg_id_prefix;
+  std::atomic<uint64_t> msg_ids{0};
   size_t part_size = 0;
 
   mutable Mutex health_mu;
@@ -243,11 +250,65 @@ struct NatsSegmentStore::Impl {
     return EntryPtr(e);
   }
 
+  // How long one attempt of a publish waits for its acknowledgement: a
+  // quarter of the timeout within [250 ms, 1 s], and 100 ms more per MiB.
+  std::chrono::milliseconds AttemptWait(size_t bytes) const {
+    using std::chrono::milliseconds;
+    const milliseconds base =
+        std::clamp(options.timeout / 4, milliseconds(250), milliseconds(1000));
+    return std::min(options.timeout, base + milliseconds(100 * static_cast<int64_t>(bytes >> 20)));
+  }
+
+  // A Nats-Msg-Id no other publish of any node uses.
+  std::string NextMsgId() {
+    return msg_id_prefix + std::to_string(msg_ids.fetch_add(1, std::memory_order_relaxed));
+  }
+
+  // One JetStream publish, sent again while the stream has no leader to
+  // acknowledge it. After a server is lost JetStream takes seconds to elect
+  // new leaders; an attempt sent into that gap is refused at once or never
+  // answered. Every attempt carries the same Nats-Msg-Id, so the stream
+  // stores the message once however many attempts reach it, and answers a
+  // repeat with the first one's sequence: the attempt whose acknowledgement
+  // was lost is not stored twice. Each attempt waits AttemptWait(), the whole
+  // call at most the configured timeout; the store's sequence is returned.
+  // `only_if_new`: refused (JetStream error 10071) when the subject already
+  // holds a message, the compare-and-set of a KV create.
+  Result<uint64_t> Publish(const std::string& subject, std::string_view data, bool only_if_new,
+                           std::string_view what) {
+    const std::string msg_id = NextMsgId();
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    const std::chrono::milliseconds attempt = AttemptWait(data.size());
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      jsPubOptions po;
+      jsPubOptions_Init(&po);
+      po.MsgId = msg_id.c_str();
+      po.MaxWait = std::max<int64_t>(1, std::min(attempt, left).count());
+      po.ExpectNoMessage = only_if_new;
+      jsPubAck* ack = nullptr;
+      jsErrCode jerr = static_cast<jsErrCode>(0);
+      const natsStatus s = js_Publish(&ack, js, subject.c_str(), data.data(),
+                                      static_cast<int>(data.size()), &po, &jerr);
+      if (s == NATS_OK) {
+        const uint64_t seq = ack->Sequence;
+        jsPubAck_Destroy(ack);
+        return seq;
+      }
+      const bool no_leader =
+          s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || jerr == JSClusterNotAvailErr;
+      const auto now = std::chrono::steady_clock::now();
+      // Refused at once: give the election time before the next attempt.
+      const auto pause = s == NATS_TIMEOUT ? std::chrono::milliseconds(0) : kRefusedPause;
+      if (!no_leader || now + pause >= deadline) return FromNats(s, jerr, what);
+      std::this_thread::sleep_for(pause);
+    }
+  }
+
   Status Put(const std::string& key, const std::string& value, std::string_view what) {
-    uint64_t rev = 0;
-    natsStatus s = kvStore_Put(&rev, kv, key.c_str(), value.data(), static_cast<int>(value.size()));
-    if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), what);
-    return Status::Ok();
+    auto seq = Publish(kv_subject_prefix + key, value, /*only_if_new=*/false, what);
+    return seq.ok() ? Status::Ok() : seq.status();
   }
 
   // Every live (key, value) under `filter`, in key order.
@@ -420,6 +481,12 @@ Result<std::unique_ptr<NatsSegmentStore>> NatsSegmentStore::Open(const NatsOptio
   impl->options = options;
   impl->bucket = options.prefix + "_meta";
   impl->kv_stream = "KV_" + impl->bucket;
+  impl->kv_subject_prefix = "$KV." + impl->bucket + ".";
+  {
+    std::random_device rd;
+    const uint64_t nonce = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+    impl->msg_id_prefix = std::to_string(nonce) + "-";
+  }
   impl->body_stream = options.prefix + "_bodies";
   impl->body_prefix = options.prefix + ".body.";
   impl->notify_subject = options.prefix + ".put";
@@ -459,17 +526,16 @@ Status NatsSegmentStore::PutCandidate(const CandidateRecord& record, std::string
                                    std::to_string(record.id.path.size()) + " bytes)");
   }
   // The parts of the candidate this one replaces, removed once it is stored.
+  // When they cannot be read (the bucket is electing a leader), the write
+  // goes on: the old parts stay until retention purges the key's subject.
   std::vector<uint64_t> old_parts;
   if (auto old = m.Get(key); old.ok()) {
     if (auto stored = DecodeStored(ValueOf(old->get())); stored.ok()) old_parts = stored->parts;
-  } else if (!old.status().IsNotFound()) {
+  } else if (!old.status().IsNotFound() && old.status().code() != Status::Code::kUnavailable) {
     return m.NoteWrite(old.status());
   }
 
   const std::string subject = m.body_prefix + key;
-  jsPubOptions po;
-  jsPubOptions_Init(&po);
-  po.MaxWait = m.timeout_ms();
   std::vector<uint64_t> parts;
   auto drop_parts = [&m, &parts] {
     jsOptions jo = m.JsOptions();
@@ -479,16 +545,13 @@ Status NatsSegmentStore::PutCandidate(const CandidateRecord& record, std::string
   };
   for (size_t off = 0; off < body.size(); off += m.part_size) {
     const size_t len = std::min(m.part_size, body.size() - off);
-    jsPubAck* ack = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_Publish(&ack, m.js, subject.c_str(), body.data() + off, static_cast<int>(len),
-                              &po, &jerr);
-    if (s != NATS_OK) {
+    auto seq = m.Publish(subject, body.substr(off, len), /*only_if_new=*/false,
+                         "store body of " + record.id.path);
+    if (!seq.ok()) {
       drop_parts();
-      return m.NoteWrite(FromNats(s, jerr, "store body of " + record.id.path));
+      return m.NoteWrite(seq.status());
     }
-    parts.push_back(ack->Sequence);
-    jsPubAck_Destroy(ack);
+    parts.push_back(*seq);
   }
   const std::string value = EncodeStored(record, body.size(), parts);
   if (Status st = m.Put(key, value, "store record of " + record.id.path); !st.ok()) {
@@ -567,14 +630,16 @@ Result<SelectionRecord> NatsSegmentStore::ProposeSelection(const SelectionRecord
   Impl& m = *impl_;
   const std::string key = SelectionKey(proposed.event, proposed.rendition, proposed.number);
   const std::string value = EncodeSelection(proposed);
-  uint64_t rev = 0;
-  natsStatus s =
-      kvStore_Create(&rev, m.kv, key.c_str(), value.data(), static_cast<int>(value.size()));
-  if (s == NATS_OK) {
+  // Written only if the key holds nothing (retention purges keys whole,
+  // leaving no delete marker). A repeat of an attempt that was stored is
+  // answered as a duplicate, or refused and then read back as our own value.
+  auto created =
+      m.Publish(m.kv_subject_prefix + key, value, /*only_if_new=*/true, "propose selection");
+  if (created.ok()) {
     (void)m.NoteWrite(Status::Ok());  // clears an earlier write error
     return proposed;
   }
-  const Status create_error = FromNats(s, static_cast<jsErrCode>(0), "propose selection");
+  const Status create_error = created.status();
   // Refused: another node decided first (or NATS failed; the read tells).
   auto entry = m.Get(key);
   if (!entry.ok()) return m.NoteWrite(entry.status().IsNotFound() ? create_error : entry.status());

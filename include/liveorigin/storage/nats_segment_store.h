@@ -13,7 +13,10 @@
 // missing. A write returns OK only after JetStream acknowledged it (with R3,
 // after a quorum stored it). Every call has the configured timeout and maps
 // failures to a Status (Unavailable for timeouts and lost connections, NoSpace
-// for a stream over its limits). libnats stays inside this module.
+// for a stream over its limits). Writes are sent again within that timeout
+// while a stream has no leader to acknowledge them (an election after a server
+// was lost), each with one Nats-Msg-Id so that JetStream stores it once.
+// libnats stays inside this module.
 //
 // Thread-safe. Calls block for up to `timeout` (a few for a multi-part body):
 // call them from worker threads, never from network threads.

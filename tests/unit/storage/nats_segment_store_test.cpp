@@ -48,14 +48,15 @@ CandidateRecord Segment(const std::string& rendition, uint64_t n, const std::str
 }
 
 // Opens a store once the cluster has elected its JetStream leaders.
-std::unique_ptr<NatsSegmentStore> OpenStore(NatsCluster& cluster, const std::string& prefix,
-                                            const std::string& node = "test") {
+std::unique_ptr<NatsSegmentStore> OpenStore(
+    NatsCluster& cluster, const std::string& prefix, const std::string& node = "test",
+    std::chrono::milliseconds timeout = std::chrono::milliseconds(5000)) {
   NatsOptions o;
   o.servers = cluster.Urls();
   o.replicas = 3;
   o.prefix = prefix;
   o.node = node;
-  o.timeout = std::chrono::milliseconds(5000);
+  o.timeout = timeout;
   Status last;
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -362,6 +363,44 @@ TEST(NatsStoreFailureTest, OneServerLostKeepsAcknowledgedDataAllLostIsUnavailabl
   const Status st = store->PutCandidate(Segment("v1", 999, "a", body), body);
   EXPECT_FALSE(st.ok());
   EXPECT_EQ(st.code(), Status::Code::kUnavailable) << st.ToString();
+}
+
+// A write that starts while JetStream elects a new leader for the body
+// stream is sent again until one acknowledges it, within the timeout: the
+// election (seconds with nats-server 2.9) is shorter than the timeout here,
+// so the write succeeds, and its body is stored once.
+TEST(NatsStoreFailureTest, AWriteIssuedDuringALeaderElectionWaitsForTheNewLeader) {
+  NatsCluster cluster(3);
+  ASSERT_TRUE(cluster.Start());
+  // Opened once the cluster is ready (a first open with the short timeout
+  // waits for that), with a timeout longer than any election.
+  ASSERT_NE(OpenStore(cluster, "elect"), nullptr);
+  auto store = OpenStore(cluster, "elect", "test",
+                         std::chrono::duration_cast<std::chrono::milliseconds>(kPatience));
+  ASSERT_NE(store, nullptr);
+  for (uint64_t n = 0; n < 3; ++n) {
+    const std::string body = Bytes(20000, static_cast<uint32_t>(n));
+    ASSERT_TRUE(store->PutCandidate(Segment("v1", n, "a", body), body).ok());
+  }
+  auto before = store->BodyMessages();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  auto leader = store->BodyStreamLeader();
+  ASSERT_TRUE(leader.ok() && leader->size() == 2 && (*leader)[0] == 'n')
+      << leader.status().ToString();
+  const size_t lost = static_cast<size_t>((*leader)[1] - '0');
+  ASSERT_LT(lost, cluster.size());
+  cluster.Kill(lost);
+
+  const std::string body = Bytes(30000, 7);
+  const CandidateRecord rec = Segment("v1", 3, "a", body);
+  const Status put = store->PutCandidate(rec, body);
+  ASSERT_TRUE(put.ok()) << put.ToString() << cluster.Describe();
+  auto got = store->GetBody(rec.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(**got == body);
+  auto after = store->BodyMessages();
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(*after, *before + 1) << "the body was stored more than once";
 }
 
 }  // namespace
