@@ -695,7 +695,9 @@ Status NatsSegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& 
 // Key "n.<node>": one report per node, replaced in place (the bucket keeps
 // one revision per key).
 Status NatsSegmentStore::PutNodeReport(std::string_view node, std::string_view report) {
-  return impl_->Put("n." + Tok(node), std::string(report), "write node report");
+  // A write every few seconds from each node: a JetStream without quorum
+  // (one server of three left) shows in Health() by its failure.
+  return impl_->NoteWrite(impl_->Put("n." + Tok(node), std::string(report), "write node report"));
 }
 
 Status NatsSegmentStore::ForEachNodeReport(const std::function<void(std::string&&)>& fn) {
@@ -753,10 +755,16 @@ Status NatsSegmentStore::Health() const {
     if (now - m.last_probe < std::chrono::seconds(1)) return last;
     m.last_probe = now;
   }
-  kvEntry* e = nullptr;
-  natsStatus s = kvStore_Get(&e, m.kv, "health");
-  if (e) kvEntry_Destroy(e);
-  if (s != NATS_OK && s != NATS_NOT_FOUND) return last;
+  // The probe is a write, one attempt: a read may be answered by any
+  // replica, also by the last server of three, where no write can succeed.
+  jsPubOptions po;
+  jsPubOptions_Init(&po);
+  po.MaxWait = std::min<int64_t>(m.timeout_ms(), 1000);
+  jsPubAck* ack = nullptr;
+  const std::string subject = m.kv_subject_prefix + "health";
+  const natsStatus s = js_Publish(&ack, m.js, subject.c_str(), "ok", 2, &po, nullptr);
+  if (ack) jsPubAck_Destroy(ack);
+  if (s != NATS_OK) return last;
   MutexLock lock(m.health_mu);
   m.last_write_error = Status::Ok();
   return Status::Ok();

@@ -511,6 +511,25 @@ TEST_F(ScaleOutTest, NodeIsNamedAndReadyzFollowsTheStore) {
   ASSERT_TRUE(ready);
   EXPECT_EQ(ready->status, 200) << ready->body;
 
+  // One server of three left: connected, reads may still be answered, but
+  // JetStream has no quorum and takes no write. The node's own cluster
+  // report (written every 2 s) fails, and /readyz says so.
+  cluster_.Kill(0);
+  cluster_.Kill(1);
+  std::string unready;
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = a->Admin("/readyz");
+    if (r && r->status == 503) unready = r->body;
+    return r && r->status == 503;
+  })) << "/readyz stays 200 with one NATS server of three";
+  EXPECT_NE(unready.find("\"ready\":false"), std::string::npos) << unready;
+  ASSERT_TRUE(cluster_.Restart(0));
+  ASSERT_TRUE(cluster_.Restart(1));
+  EXPECT_TRUE(WaitUntil([&] {
+    auto r = a->Admin("/readyz");
+    return r && r->status == 200;
+  })) << "/readyz does not come back with the quorum";
+
   store_.reset();
   for (size_t i = 0; i < cluster_.size(); ++i) cluster_.Kill(i);
   EXPECT_TRUE(WaitUntil([&] {

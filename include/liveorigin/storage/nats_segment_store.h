@@ -64,8 +64,10 @@ class NatsSegmentStore final : public SegmentStore {
   Status DeleteSegmentsBefore(std::string_view event, std::string_view rendition,
                               uint64_t first_kept) override;
   Status DeleteObject(std::string_view event, std::string_view path) override;
-  // Unavailable while no NATS server is connected, or JetStream did not
-  // answer a probe after the last failed write.
+  // Unavailable while no NATS server is connected, and from a failed write
+  // (node reports included: a node writes one every few seconds) until a
+  // probe write succeeds, tried at most once a second. So a JetStream that
+  // lost its quorum is reported, also when reads still work.
   Status Health() const override;
   bool Shared() const override { return true; }
   Status PutNodeReport(std::string_view node, std::string_view report) override;

@@ -403,5 +403,48 @@ TEST(NatsStoreFailureTest, AWriteIssuedDuringALeaderElectionWaitsForTheNewLeader
   EXPECT_EQ(*after, *before + 1) << "the body was stored more than once";
 }
 
+// One server of three left: no quorum, so no write can succeed, although a
+// replica may still answer reads. The store says so from the first failed
+// write until the quorum is back (its probe is a write).
+TEST(NatsStoreFailureTest, LosingTheQuorumIsUnhealthyUntilItIsBack) {
+  NatsCluster cluster(3);
+  ASSERT_TRUE(cluster.Start());
+  auto store = OpenStore(cluster, "quorum");
+  ASSERT_NE(store, nullptr);
+  const std::string body = Bytes(1000, 1);
+  const CandidateRecord rec = Segment("v1", 1, "a", body);
+  ASSERT_TRUE(store->PutCandidate(rec, body).ok());
+  ASSERT_TRUE(store->Health().ok());
+
+  cluster.Kill(0);
+  cluster.Kill(1);
+  // The node report, written every few seconds by a node, fails.
+  const auto deadline = std::chrono::steady_clock::now() + kPatience;
+  bool failed = false;
+  while (!failed && std::chrono::steady_clock::now() < deadline) {
+    failed = !store->PutNodeReport("test", "{}").ok();
+  }
+  ASSERT_TRUE(failed) << "a write succeeded with one server of three";
+  // It stays unhealthy over several probes (one a second at most).
+  for (int i = 0; i < 4; ++i) {
+    const Status health = store->Health();
+    EXPECT_FALSE(health.ok()) << "probe " << i << ": healthy without a quorum";
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  }
+
+  ASSERT_TRUE(cluster.Restart(0));
+  ASSERT_TRUE(cluster.Restart(1));
+  bool healthy = false;
+  const auto back_deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!healthy && std::chrono::steady_clock::now() < back_deadline) {
+    healthy = store->Health().ok();
+    if (!healthy) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(healthy) << "Health() stays failed with the quorum back" << cluster.Describe();
+  auto got = store->GetBody(rec.id);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_TRUE(**got == body);
+}
+
 }  // namespace
 }  // namespace liveorigin::storage
