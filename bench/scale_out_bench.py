@@ -13,6 +13,11 @@ events directory):
      acknowledgement (the PUT's 201 read by this client) to B's answer.
   2. PUT latency (201 round trip) for 64 KiB, 1 MiB and 4 MiB bodies on node A,
      and on a RocksDB node (--rocksdb) in the same run when one is given.
+  3. with --rocksdb, hot GET throughput of one 64 KiB segment (in each node's
+     hot cache) on node A and on the RocksDB node: wrk, --wrk-rounds rounds of
+     --wrk-seconds each, the two nodes alternating; prints every round, the
+     median and the NATS/RocksDB ratio (scripts/bench.sh has the ratio of the
+     RocksDB node to nginx).
 Prints p50/p90/p99/max in milliseconds.
 """
 import argparse
@@ -20,7 +25,10 @@ import base64
 import http.client
 import os
 import random
+import re
+import shutil
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -114,6 +122,39 @@ def put_latency(name, base, sizes, rounds):
         print("PUT %-7s %7d bytes:" % (name, size), percentiles(lat))
 
 
+def hot_get(nodes, rounds, seconds):
+    """nodes: [(name, base)]. wrk on one 64 KiB segment each node holds hot."""
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (scripts/setup-deps.sh --bench installs it)")
+    body = os.urandom(64 << 10)
+    path = "/bench/hot%d/%d.m4s" % (random.randrange(1000000), int(time.time()) - 5)
+    for name, base in nodes:
+        status, text = request(base, "PUT", path, body, {"Authorization": AUTH})
+        if status != 201:
+            sys.exit("%s: PUT answered %d: %s" % (name, status, text[:200]))
+        status, data = request(base, "GET", path)
+        if status != 200 or data != body:
+            sys.exit("%s: GET answered %d with %d bytes" % (name, status, len(data)))
+    rates = {name: [] for name, _ in nodes}
+    for r in range(rounds):
+        for name, base in nodes:
+            out = subprocess.run(["wrk", "-t2", "-c64", "-d%ds" % seconds, base + path],
+                                 capture_output=True, text=True, check=True).stdout
+            m = re.search(r"Requests/sec:\s+([0-9.]+)", out)
+            if not m or "Non-2xx" in out or "Socket errors" in out:
+                sys.exit("%s: wrk failed:\n%s" % (name, out))
+            rates[name].append(float(m.group(1)))
+            print("hot GET 64 KiB, round %d, %-7s %9.0f req/s" % (r + 1, name, rates[name][-1]))
+    med = {name: statistics.median(v) for name, v in rates.items()}
+    for name, v in rates.items():
+        print("hot GET 64 KiB %-7s median %9.0f req/s (min %.0f, max %.0f)"
+              % (name, med[name], min(v), max(v)))
+    a, b = nodes[0][0], nodes[1][0]
+    print("hot GET 64 KiB %s/%s: %.2f (rounds %s)" % (
+        a, b, med[a] / med[b],
+        ", ".join("%.2f" % (x / y) for x, y in zip(rates[a], rates[b]))))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--a", default="http://127.0.0.1:8080", help="node A (PUTs)")
@@ -121,12 +162,15 @@ def main():
     ap.add_argument("--b-admin", default="http://127.0.0.1:9091", help="node B's admin listener")
     ap.add_argument("--rocksdb", help="a node with storage.engine: rocksdb, for comparison")
     ap.add_argument("--rounds", type=int, default=50)
+    ap.add_argument("--wrk-rounds", type=int, default=3)
+    ap.add_argument("--wrk-seconds", type=int, default=8)
     args = ap.parse_args()
     cross_node_release(args.a, args.b, args.b_admin, args.rounds)
     sizes = [64 << 10, 1 << 20, 4 << 20]
     put_latency("nats", args.a, sizes, args.rounds)
     if args.rocksdb:
         put_latency("rocksdb", args.rocksdb, sizes, args.rounds)
+        hot_get([("nats", args.a), ("rocksdb", args.rocksdb)], args.wrk_rounds, args.wrk_seconds)
 
 
 if __name__ == "__main__":
