@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <random>
 #include <thread>
 #include <utility>
@@ -102,6 +104,38 @@ std::string ForcedKey(const ForcedSelectionRecord& r) {
 std::string AuditKey(const AuditRecord& r) {
   return "a." + Tok(r.event) + "." + NumTok(static_cast<uint64_t>(r.actor.at_unix_ms)) + "." +
          Tok(r.actor.node) + "." + NumTok(r.sequence);
+}
+
+// A pipeline control or forced selection, stored with the audit entry of the
+// change that wrote it: one KV write holds both, so a change is never kept
+// without its entry (NATS has no batch of several keys). The entry is also
+// written under its own "a." key, the trail that outlives the next change.
+// Layout: kAuditedTag, be64 length of the record, the record, the entry.
+// A value without the tag is a bare record (written before the envelope).
+constexpr uint8_t kAuditedTag = 0xA5;
+
+std::string EncodeAudited(const std::string& record, const AuditRecord& audit) {
+  std::string out(1, static_cast<char>(kAuditedTag));
+  const uint64_t n = record.size();
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+  out += record;
+  out += EncodeAudit(audit);
+  return out;
+}
+
+// The record's bytes; `audit` gets the entry when the value has one.
+Result<std::string_view> DecodeAudited(std::string_view value, std::optional<AuditRecord>* audit) {
+  if (value.empty() || static_cast<uint8_t>(value[0]) != kAuditedTag) return value;
+  if (value.size() < 9) return Status::Corruption("truncated audited record");
+  uint64_t n = 0;
+  for (size_t i = 1; i < 9; ++i) n = (n << 8) | static_cast<uint8_t>(value[i]);
+  value.remove_prefix(9);
+  if (n > value.size()) return Status::Corruption("truncated audited record");
+  const std::string_view record = value.substr(0, n);
+  auto entry = DecodeAudit(value.substr(n));
+  if (!entry.ok()) return entry.status();
+  if (audit) *audit = std::move(entry).value();
+  return record;
 }
 
 // The number token of a segment key ("s.ev.rend.NUM[.pipe]").
@@ -366,6 +400,26 @@ struct NatsSegmentStore::Impl {
       auto record = decode(value);
       if (!record.ok()) return Status::Corruption(key + ": " + record.status().message());
       fn(std::move(record).value());
+    }
+    return Status::Ok();
+  }
+
+  // Like ScanRecords, for values that may carry an audit entry (EncodeAudited):
+  // `fn` gets each record, `on_audit` (when set) each entry.
+  template <typename Record>
+  Status ScanAudited(const std::string& filter, Result<Record> (*decode)(std::string_view),
+                     const std::function<void(Record&&)>& fn,
+                     const std::function<void(AuditRecord&&)>& on_audit) {
+    std::vector<std::pair<std::string, std::string>> entries;
+    if (Status st = Scan(filter, &entries); !st.ok()) return st;
+    for (auto& [key, value] : entries) {
+      std::optional<AuditRecord> audit;
+      auto bytes = DecodeAudited(value, &audit);
+      if (!bytes.ok()) return Status::Corruption(key + ": " + bytes.status().message());
+      auto record = decode(*bytes);
+      if (!record.ok()) return Status::Corruption(key + ": " + record.status().message());
+      fn(std::move(record).value());
+      if (audit && on_audit) on_audit(std::move(*audit));
     }
     return Status::Ok();
   }
@@ -654,42 +708,87 @@ Status NatsSegmentStore::ForEachSelection(const std::function<void(SelectionReco
 
 Status NatsSegmentStore::ApplyOperatorChange(const OperatorChange& change) {
   Impl& m = *impl_;
-  // Not one atomic batch as on RocksDB: the change first, then its audit
-  // entry, so an entry never names a change that was not made.
+  const std::string audit_key = AuditKey(change.audit);
+  // Each record is written with its audit entry in one value. The entry
+  // kept in the value being replaced goes to the trail first, in case its
+  // own trail write had failed: replacing the value must not lose it.
+  auto write = [&](const std::string& key, const std::string& record,
+                   std::string_view what) -> Status {
+    if (auto old = m.Get(key); old.ok()) {
+      std::optional<AuditRecord> earlier;
+      if (DecodeAudited(ValueOf(old->get()), &earlier).ok() && earlier &&
+          AuditKey(*earlier) != audit_key) {
+        if (Status st = m.Put(AuditKey(*earlier), EncodeAudit(*earlier), "write audit entry");
+            !st.ok()) {
+          return st;
+        }
+      }
+    } else if (!old.status().IsNotFound()) {
+      return old.status();
+    }
+    return m.Put(key, EncodeAudited(record, change.audit), what);
+  };
   if (change.pipeline) {
     const std::string key =
         "p." + Tok(change.pipeline->event) + "." + Tok(change.pipeline->pipeline);
-    if (Status st = m.Put(key, EncodePipelineControl(*change.pipeline), "write pipeline control");
+    if (Status st = write(key, EncodePipelineControl(*change.pipeline), "write pipeline control");
         !st.ok()) {
       return m.NoteWrite(st);
     }
   }
   if (change.forced) {
-    if (Status st = m.Put(ForcedKey(*change.forced), EncodeForcedSelection(*change.forced),
+    if (Status st = write(ForcedKey(*change.forced), EncodeForcedSelection(*change.forced),
                           "write forced selection");
         !st.ok()) {
       return m.NoteWrite(st);
     }
   }
-  return m.NoteWrite(m.Put(AuditKey(change.audit), EncodeAudit(change.audit), "write audit entry"));
+  // The trail; should this write fail, the entry is still read from the
+  // record's value (ForEachAudit).
+  return m.NoteWrite(m.Put(audit_key, EncodeAudit(change.audit), "write audit entry"));
 }
 
 Status NatsSegmentStore::ForEachPipelineControl(
     const std::function<void(PipelineControlRecord&&)>& fn) {
-  return impl_->ScanRecords<PipelineControlRecord>("p.>", &DecodePipelineControl, fn);
+  return impl_->ScanAudited<PipelineControlRecord>("p.>", &DecodePipelineControl, fn, nullptr);
 }
 
 Status NatsSegmentStore::ForEachForcedSelection(
     const std::function<void(ForcedSelectionRecord&&)>& fn) {
-  if (Status st = impl_->ScanRecords<ForcedSelectionRecord>("f.>", &DecodeForcedSelection, fn);
-      !st.ok()) {
-    return st;
+  for (const char* filter : {"f.>", "g.>"}) {
+    if (Status st =
+            impl_->ScanAudited<ForcedSelectionRecord>(filter, &DecodeForcedSelection, fn, nullptr);
+        !st.ok()) {
+      return st;
+    }
   }
-  return impl_->ScanRecords<ForcedSelectionRecord>("g.>", &DecodeForcedSelection, fn);
+  return Status::Ok();
 }
 
+// The trail ("a." keys), with the entries kept in the records' values that
+// the trail lacks, in key order (event, then time).
 Status NatsSegmentStore::ForEachAudit(const std::function<void(AuditRecord&&)>& fn) {
-  return impl_->ScanRecords<AuditRecord>("a.>", &DecodeAudit, fn);
+  Impl& m = *impl_;
+  std::map<std::string, AuditRecord> entries;
+  Status st = m.ScanRecords<AuditRecord>("a.>", &DecodeAudit, [&](AuditRecord&& r) {
+    std::string key = AuditKey(r);
+    entries.emplace(std::move(key), std::move(r));
+  });
+  if (!st.ok()) return st;
+  auto keep = [&](AuditRecord&& r) {
+    std::string key = AuditKey(r);
+    entries.emplace(std::move(key), std::move(r));
+  };
+  auto ignore_pipeline = [](PipelineControlRecord&&) {};
+  auto ignore_forced = [](ForcedSelectionRecord&&) {};
+  st = m.ScanAudited<PipelineControlRecord>("p.>", &DecodePipelineControl, ignore_pipeline, keep);
+  for (const char* filter : {"f.>", "g.>"}) {
+    if (!st.ok()) return st;
+    st = m.ScanAudited<ForcedSelectionRecord>(filter, &DecodeForcedSelection, ignore_forced, keep);
+  }
+  if (!st.ok()) return st;
+  for (auto& [key, r] : entries) fn(std::move(r));
+  return Status::Ok();
 }
 
 // Key "n.<node>": one report per node, replaced in place (the bucket keeps

@@ -4,6 +4,7 @@
 #include "liveorigin/storage/nats_segment_store.h"
 
 #include <gtest/gtest.h>
+#include <nats/nats.h>
 
 #include <atomic>
 #include <memory>
@@ -235,6 +236,64 @@ TEST_F(NatsStoreTest, RetentionDeletesRecordsBodiesAndSelections) {
   ASSERT_TRUE(store_->DeleteObject("live", "manifest.mpd").ok());
   EXPECT_TRUE(store_->GetBody(manifest.id).status().IsNotFound());
   EXPECT_EQ(*store_->BodyMessages(), 7u);
+}
+
+// Removes every message of `subject` from `stream`, as if it had never been
+// written (the store's scans see nothing, not even a delete marker).
+void PurgeBehindTheStoresBack(const std::string& url, const std::string& stream,
+                              const std::string& subject) {
+  natsConnection* nc = nullptr;
+  jsCtx* js = nullptr;
+  ASSERT_EQ(natsConnection_ConnectTo(&nc, url.c_str()), NATS_OK);
+  ASSERT_EQ(natsConnection_JetStream(&js, nc, nullptr), NATS_OK);
+  jsOptions o;
+  jsOptions_Init(&o);
+  o.Stream.Purge.Subject = subject.c_str();
+  jsErrCode jerr = static_cast<jsErrCode>(0);
+  EXPECT_EQ(js_PurgeStream(js, stream.c_str(), &o, &jerr), NATS_OK) << jerr;
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(nc);
+}
+
+// NATS has no write of several keys at once: a control is stored in one
+// value with its audit entry, and the trail ("a." keys) is a second write.
+// When that second write is lost, the entry is still read; and the next
+// change of the same control puts the earlier entry on the trail first.
+TEST_F(NatsStoreTest, AChangeKeepsItsAuditEntryWhenTheTrailWriteIsLost) {
+  OperatorChange disable;
+  disable.pipeline = PipelineControlRecord{"live", "a", true, {1000, "node", "127.0.0.1", ""}};
+  disable.audit.event = "live";
+  disable.audit.sequence = 1;
+  disable.audit.action = "disable";
+  disable.audit.pipeline = "a";
+  disable.audit.actor = {1000, "node", "127.0.0.1", ""};
+  ASSERT_TRUE(store_->ApplyOperatorChange(disable).ok());
+  const std::string bucket = prefix_ + "_meta";
+  PurgeBehindTheStoresBack(cluster_->Url(0), "KV_" + bucket, "$KV." + bucket + ".a.>");
+
+  auto trail = [&] {
+    std::vector<std::string> actions;
+    EXPECT_TRUE(store_->ForEachAudit([&](AuditRecord&& r) { actions.push_back(r.action); }).ok());
+    return actions;
+  };
+  EXPECT_EQ(trail(), std::vector<std::string>{"disable"});
+
+  OperatorChange enable = disable;
+  enable.pipeline->disabled = false;
+  enable.pipeline->changed.at_unix_ms = 2000;
+  enable.audit.sequence = 2;
+  enable.audit.action = "enable";
+  enable.audit.actor.at_unix_ms = 2000;
+  ASSERT_TRUE(store_->ApplyOperatorChange(enable).ok());
+  EXPECT_EQ(trail(), (std::vector<std::string>{"disable", "enable"}));
+  int controls = 0;
+  ASSERT_TRUE(store_
+                  ->ForEachPipelineControl([&](PipelineControlRecord&& r) {
+                    EXPECT_FALSE(r.disabled);
+                    ++controls;
+                  })
+                  .ok());
+  EXPECT_EQ(controls, 1);
 }
 
 TEST_F(NatsStoreTest, OperatorRecordsRoundTrip) {
