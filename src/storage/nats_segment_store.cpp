@@ -53,6 +53,7 @@ Status FromNats(natsStatus s, jsErrCode jerr, std::string_view what) {
     default:
       break;
   }
+  if (jerr == JSClusterNotAvailErr) return Status::Unavailable(std::move(msg));
   if (jerr == kInsufficientResources || jerr == kStorageResourcesExceeded ||
       jerr == kMemoryResourcesExceeded || jerr == kMaxBytesExceeded) {
     return Status::NoSpace(std::move(msg));
@@ -232,6 +233,11 @@ struct NatsSegmentStore::Impl {
   natsConnection* nc = nullptr;
   jsCtx* js = nullptr;
   kvStore* kv = nullptr;
+  // Reads: the same bucket through a context whose requests wait one attempt
+  // (AttemptWait), so that WhileNoLeader can send a read again within the
+  // timeout when the first went to a leader that is gone.
+  jsCtx* js_read = nullptr;
+  kvStore* kv_read = nullptr;
   natsSubscription* sub = nullptr;
   std::string bucket, kv_stream, kv_subject_prefix, body_stream, body_prefix, notify_subject;
   // Nats-Msg-Id: this store's random prefix and a counter.
@@ -256,6 +262,8 @@ struct NatsSegmentStore::Impl {
       }
       natsSubscription_Destroy(sub);
     }
+    if (kv_read) kvStore_Destroy(kv_read);
+    if (js_read) jsCtx_Destroy(js_read);
     if (kv) kvStore_Destroy(kv);
     if (js) jsCtx_Destroy(js);
     if (nc) natsConnection_Destroy(nc);
@@ -277,11 +285,63 @@ struct NatsSegmentStore::Impl {
     return st;
   }
 
+  // Whether a failed call met a stream without a leader: refused at once
+  // (no responders, JetStream error 10008) or never answered.
+  static bool NoLeader(natsStatus s, jsErrCode jerr) {
+    return s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || jerr == JSClusterNotAvailErr;
+  }
+
+  // Calls `attempt(wait_ms, &jerr)` until it succeeds, fails otherwise than
+  // for want of a leader, or the configured timeout has passed: after a
+  // server is lost, reads, scans and purges meet the same seconds-long
+  // elections as writes (see Publish). A refused attempt waits kRefusedPause
+  // before the next; `wait_ms` is what one attempt may wait for an answer.
+  template <typename Attempt>
+  natsStatus WhileNoLeader(Attempt&& attempt, jsErrCode* jerr) {
+    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
+    const std::chrono::milliseconds wait = AttemptWait(0);
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      *jerr = static_cast<jsErrCode>(0);
+      const natsStatus s = attempt(std::max<int64_t>(1, std::min(wait, left).count()), jerr);
+      if (s == NATS_OK || s == NATS_NOT_FOUND || !NoLeader(s, *jerr)) return s;
+      const auto pause = s == NATS_TIMEOUT ? std::chrono::milliseconds(0) : kRefusedPause;
+      if (std::chrono::steady_clock::now() + pause >= deadline) return s;
+      std::this_thread::sleep_for(pause);
+    }
+  }
+
   Result<EntryPtr> Get(const std::string& key) {
     kvEntry* e = nullptr;
-    natsStatus s = kvStore_Get(&e, kv, key.c_str());
-    if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), "read " + key);
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = WhileNoLeader(
+        [&](int64_t, jsErrCode*) {
+          if (e) kvEntry_Destroy(e);
+          e = nullptr;
+          return kvStore_Get(&e, kv_read, key.c_str());
+        },
+        &jerr);
+    if (s != NATS_OK) {
+      if (e) kvEntry_Destroy(e);
+      return FromNats(s, jerr, "read " + key);
+    }
     return EntryPtr(e);
+  }
+
+  // One message of the body stream by its sequence.
+  Result<MsgPtr> GetBodyMessage(uint64_t seq, std::string_view what) {
+    natsMsg* raw = nullptr;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = WhileNoLeader(
+        [&](int64_t wait_ms, jsErrCode* err) {
+          jsOptions jo = JsOptions();
+          jo.Wait = wait_ms;
+          return js_GetMsg(&raw, js, body_stream.c_str(), seq, &jo, err);
+        },
+        &jerr);
+    if (s != NATS_OK) return FromNats(s, jerr, what);
+    return MsgPtr(raw);
   }
 
   // How long one attempt of a publish waits for its acknowledgement: a
@@ -330,8 +390,7 @@ struct NatsSegmentStore::Impl {
         jsPubAck_Destroy(ack);
         return seq;
       }
-      const bool no_leader =
-          s == NATS_TIMEOUT || s == NATS_NO_RESPONDERS || jerr == JSClusterNotAvailErr;
+      const bool no_leader = NoLeader(s, jerr);
       const auto now = std::chrono::steady_clock::now();
       // Refused at once: give the election time before the next attempt.
       const auto pause = s == NATS_TIMEOUT ? std::chrono::milliseconds(0) : kRefusedPause;
@@ -354,8 +413,14 @@ struct NatsSegmentStore::Impl {
     wo.MetaOnly = meta_only;
     wo.Timeout = timeout_ms();
     kvWatcher* raw = nullptr;
-    natsStatus s = kvStore_Watch(&raw, kv, filter.c_str(), &wo);
-    if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), "scan " + filter);
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    natsStatus s = WhileNoLeader(
+        [&](int64_t, jsErrCode*) {
+          raw = nullptr;
+          return kvStore_Watch(&raw, kv_read, filter.c_str(), &wo);
+        },
+        &jerr);
+    if (s != NATS_OK) return FromNats(s, jerr, "scan " + filter);
     WatcherPtr w(raw);
     for (;;) {
       kvEntry* e = nullptr;
@@ -373,10 +438,15 @@ struct NatsSegmentStore::Impl {
 
   // Removes every message on `subject` from `stream` (no tombstone left).
   Status PurgeSubject(const std::string& stream, const std::string& subject) {
-    jsOptions o = JsOptions();
-    o.Stream.Purge.Subject = subject.c_str();
     jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_PurgeStream(js, stream.c_str(), &o, &jerr);
+    const natsStatus s = WhileNoLeader(
+        [&](int64_t wait_ms, jsErrCode* err) {
+          jsOptions o = JsOptions();
+          o.Wait = wait_ms;
+          o.Stream.Purge.Subject = subject.c_str();
+          return js_PurgeStream(js, stream.c_str(), &o, err);
+        },
+        &jerr);
     if (s != NATS_OK) return FromNats(s, jerr, "purge " + subject);
     return Status::Ok();
   }
@@ -518,6 +588,11 @@ Status NatsSegmentStore::Impl::Setup() {
     if (s != NATS_OK)
       return FromNats(s, static_cast<jsErrCode>(0), "cannot create bucket " + bucket);
   }
+  jsOptions read_options = JsOptions();
+  read_options.Wait = AttemptWait(0).count();
+  s = natsConnection_JetStream(&js_read, nc, &read_options);
+  if (s == NATS_OK) s = js_KeyValue(&kv_read, js_read, bucket.c_str());
+  if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), "open bucket " + bucket);
 
   s = natsConnection_Subscribe(&sub, nc, notify_subject.c_str(), &Impl::OnMessage, this);
   if (s != NATS_OK) return FromNats(s, static_cast<jsErrCode>(0), "subscribe " + notify_subject);
@@ -644,13 +719,10 @@ Result<Body> NatsSegmentStore::GetBody(const CandidateId& id) {
   if (!stored.ok()) return stored.status();
   auto body = std::make_shared<std::string>();
   body->reserve(stored->size);
-  jsOptions jo = m.JsOptions();
   for (const uint64_t seq : stored->parts) {
-    natsMsg* raw = nullptr;
-    jsErrCode jerr = static_cast<jsErrCode>(0);
-    natsStatus s = js_GetMsg(&raw, m.js, m.body_stream.c_str(), seq, &jo, &jerr);
-    if (s != NATS_OK) return FromNats(s, jerr, "read body of " + id.path);
-    MsgPtr msg(raw);
+    auto msg = m.GetBodyMessage(seq, "read body of " + id.path);
+    if (!msg.ok()) return msg.status();
+    const natsMsg* raw = msg->get();
     body->append(natsMsg_GetData(raw), static_cast<size_t>(natsMsg_GetDataLength(raw)));
     if (body->size() > stored->size) break;
   }
