@@ -115,7 +115,16 @@ Result<std::unique_ptr<RocksDbSegmentStore>> RocksDbSegmentStore::Open(
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  db_options.max_background_jobs = 2;
+  // Two flushes may run at once, and one compaction. With one flush thread
+  // (what two background jobs give) a flush that waits on the disk let five
+  // body memtables queue up under a 1 MB PUT load, and RocksDB then slowed
+  // every write (write_delay_time 50-60 ms in its perf context).
+  db_options.max_background_flushes = 2;
+  db_options.max_background_compactions = 1;
+  // Without a bound the log grew to about four times the memtables' size
+  // before RocksDB forced a flush of both families at once, the other cause
+  // of those slowed writes (and more to replay after a crash).
+  db_options.max_total_wal_size = kMaxWalBytes;
   db_options.keep_log_file_num = 5;
   db_options.max_open_files = options.max_open_files;
 

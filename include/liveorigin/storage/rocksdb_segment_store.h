@@ -32,6 +32,11 @@ class RocksDbSegmentStore final : public SegmentStore {
   // RocksDB's block cache, shared by the metadata and body families (bodies
   // themselves live in blob files and are cached by BodyCache, not here).
   static constexpr size_t kBlockCacheBytes = size_t{16} << 20;
+  // The write-ahead log is kept below this many bytes: past it, RocksDB
+  // flushes the metadata family, whose small memtable otherwise pins every
+  // log file written since its last flush. It also bounds what a restart
+  // after a crash replays.
+  static constexpr uint64_t kMaxWalBytes = uint64_t{256} << 20;
 
   // Creates the directory and database if missing. Errors name the path.
   static Result<std::unique_ptr<RocksDbSegmentStore>> Open(const RocksDbOptions& options);
