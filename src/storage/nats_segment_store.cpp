@@ -293,13 +293,15 @@ struct NatsSegmentStore::Impl {
 
   // Calls `attempt(wait_ms, &jerr)` until it succeeds, fails otherwise than
   // for want of a leader, or the configured timeout has passed: after a
-  // server is lost, reads, scans and purges meet the same seconds-long
-  // elections as writes (see Publish). A refused attempt waits kRefusedPause
-  // before the next; `wait_ms` is what one attempt may wait for an answer.
+  // server is lost, writes, reads, scans and purges all meet seconds-long
+  // elections (see Publish). A refused attempt waits kRefusedPause before
+  // the next (the election needs the time); `wait_ms` is what one attempt
+  // may wait for an answer: `wait`, or what is left of the timeout.
   template <typename Attempt>
-  natsStatus WhileNoLeader(Attempt&& attempt, jsErrCode* jerr) {
+  natsStatus WhileNoLeader(Attempt&& attempt, jsErrCode* jerr,
+                           std::chrono::milliseconds wait = std::chrono::milliseconds(0)) {
     const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    const std::chrono::milliseconds wait = AttemptWait(0);
+    if (wait.count() == 0) wait = AttemptWait(0);
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           deadline - std::chrono::steady_clock::now());
@@ -371,32 +373,27 @@ struct NatsSegmentStore::Impl {
   Result<uint64_t> Publish(const std::string& subject, std::string_view data, bool only_if_new,
                            std::string_view what) {
     const std::string msg_id = NextMsgId();
-    const auto deadline = std::chrono::steady_clock::now() + options.timeout;
-    const std::chrono::milliseconds attempt = AttemptWait(data.size());
-    for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      jsPubOptions po;
-      jsPubOptions_Init(&po);
-      po.MsgId = msg_id.c_str();
-      po.MaxWait = std::max<int64_t>(1, std::min(attempt, left).count());
-      po.ExpectNoMessage = only_if_new;
-      jsPubAck* ack = nullptr;
-      jsErrCode jerr = static_cast<jsErrCode>(0);
-      const natsStatus s = js_Publish(&ack, js, subject.c_str(), data.data(),
-                                      static_cast<int>(data.size()), &po, &jerr);
-      if (s == NATS_OK) {
-        const uint64_t seq = ack->Sequence;
-        jsPubAck_Destroy(ack);
-        return seq;
-      }
-      const bool no_leader = NoLeader(s, jerr);
-      const auto now = std::chrono::steady_clock::now();
-      // Refused at once: give the election time before the next attempt.
-      const auto pause = s == NATS_TIMEOUT ? std::chrono::milliseconds(0) : kRefusedPause;
-      if (!no_leader || now + pause >= deadline) return FromNats(s, jerr, what);
-      std::this_thread::sleep_for(pause);
-    }
+    uint64_t seq = 0;
+    jsErrCode jerr = static_cast<jsErrCode>(0);
+    const natsStatus s = WhileNoLeader(
+        [&](int64_t wait_ms, jsErrCode* err) {
+          jsPubOptions po;
+          jsPubOptions_Init(&po);
+          po.MsgId = msg_id.c_str();
+          po.MaxWait = wait_ms;
+          po.ExpectNoMessage = only_if_new;
+          jsPubAck* ack = nullptr;
+          const natsStatus st = js_Publish(&ack, js, subject.c_str(), data.data(),
+                                           static_cast<int>(data.size()), &po, err);
+          if (ack) {
+            seq = ack->Sequence;
+            jsPubAck_Destroy(ack);
+          }
+          return st;
+        },
+        &jerr, AttemptWait(data.size()));
+    if (s != NATS_OK) return FromNats(s, jerr, what);
+    return seq;
   }
 
   Status Put(const std::string& key, const std::string& value, std::string_view what) {

@@ -70,6 +70,33 @@ std::unique_ptr<NatsSegmentStore> OpenStore(
   return nullptr;
 }
 
+// Pipeline "a" of event "live" taken out of selection at `at_unix_ms`, with
+// its audit entry (sequence 1).
+OperatorChange DisablePipelineA(int64_t at_unix_ms) {
+  OperatorChange change;
+  change.pipeline = PipelineControlRecord{"live", "a", true, {at_unix_ms, "node", "127.0.0.1", ""}};
+  change.audit.event = "live";
+  change.audit.sequence = 1;
+  change.audit.action = "disable";
+  change.audit.pipeline = "a";
+  change.audit.actor = {at_unix_ms, "node", "127.0.0.1", ""};
+  return change;
+}
+
+// Kills the server ("n<i>") leading the body stream, so that JetStream must
+// elect another; returns its name, or "" (after a failure) when it is unknown.
+std::string KillBodyStreamLeader(NatsSegmentStore& store, NatsCluster& cluster) {
+  auto leader = store.BodyStreamLeader();
+  if (!leader.ok() || leader->size() != 2 || (*leader)[0] != 'n' ||
+      static_cast<size_t>((*leader)[1] - '0') >= cluster.size()) {
+    ADD_FAILURE() << "no body stream leader among the servers: "
+                  << (leader.ok() ? *leader : leader.status().ToString());
+    return "";
+  }
+  cluster.Kill(static_cast<size_t>((*leader)[1] - '0'));
+  return *leader;
+}
+
 class NatsStoreTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -260,13 +287,7 @@ void PurgeBehindTheStoresBack(const std::string& url, const std::string& stream,
 // When that second write is lost, the entry is still read; and the next
 // change of the same control puts the earlier entry on the trail first.
 TEST_F(NatsStoreTest, AChangeKeepsItsAuditEntryWhenTheTrailWriteIsLost) {
-  OperatorChange disable;
-  disable.pipeline = PipelineControlRecord{"live", "a", true, {1000, "node", "127.0.0.1", ""}};
-  disable.audit.event = "live";
-  disable.audit.sequence = 1;
-  disable.audit.action = "disable";
-  disable.audit.pipeline = "a";
-  disable.audit.actor = {1000, "node", "127.0.0.1", ""};
+  OperatorChange disable = DisablePipelineA(1000);
   ASSERT_TRUE(store_->ApplyOperatorChange(disable).ok());
   const std::string bucket = prefix_ + "_meta";
   PurgeBehindTheStoresBack(cluster_->Url(0), "KV_" + bucket, "$KV." + bucket + ".a.>");
@@ -297,13 +318,7 @@ TEST_F(NatsStoreTest, AChangeKeepsItsAuditEntryWhenTheTrailWriteIsLost) {
 }
 
 TEST_F(NatsStoreTest, OperatorRecordsRoundTrip) {
-  OperatorChange change;
-  change.pipeline = PipelineControlRecord{"live", "a", true, {1, "node", "127.0.0.1", ""}};
-  change.audit.event = "live";
-  change.audit.sequence = 1;
-  change.audit.action = "disable";
-  change.audit.pipeline = "a";
-  change.audit.actor = {1, "node", "127.0.0.1", ""};
+  OperatorChange change = DisablePipelineA(1);
   ASSERT_TRUE(store_->ApplyOperatorChange(change).ok());
   OperatorChange forced;
   forced.forced = ForcedSelectionRecord{"live", "v1/3.m4s", "v1", 3, "b", "eb", "a", "ea", {}};
@@ -383,12 +398,8 @@ TEST(NatsStoreFailureTest, OneServerLostKeepsAcknowledgedDataAllLostIsUnavailabl
     acked.push_back(rec);
   }
   // The server leading the body stream goes: JetStream must elect another.
-  auto leader = store->BodyStreamLeader();
-  ASSERT_TRUE(leader.ok() && leader->size() == 2 && (*leader)[0] == 'n')
-      << leader.status().ToString();
-  const size_t lost = static_cast<size_t>((*leader)[1] - '0');
-  ASSERT_LT(lost, cluster.size());
-  cluster.Kill(lost);
+  const std::string leader = KillBodyStreamLeader(*store, cluster);
+  ASSERT_FALSE(leader.empty());
   // Writes resume once JetStream has a leader among the two left.
   uint64_t n = 10;
   const auto deadline = std::chrono::steady_clock::now() + kPatience;
@@ -443,12 +454,8 @@ TEST(NatsStoreFailureTest, AWriteIssuedDuringALeaderElectionWaitsForTheNewLeader
   }
   auto before = store->BodyMessages();
   ASSERT_TRUE(before.ok()) << before.status().ToString();
-  auto leader = store->BodyStreamLeader();
-  ASSERT_TRUE(leader.ok() && leader->size() == 2 && (*leader)[0] == 'n')
-      << leader.status().ToString();
-  const size_t lost = static_cast<size_t>((*leader)[1] - '0');
-  ASSERT_LT(lost, cluster.size());
-  cluster.Kill(lost);
+  const std::string leader = KillBodyStreamLeader(*store, cluster);
+  ASSERT_FALSE(leader.empty());
 
   const std::string body = Bytes(30000, 7);
   const CandidateRecord rec = Segment("v1", 3, "a", body);
@@ -476,19 +483,15 @@ TEST(NatsStoreFailureTest, AReadIssuedDuringALeaderElectionWaitsForTheNewLeader)
   const std::string body = Bytes(30000, 5);
   const CandidateRecord rec = Segment("v1", 5, "a", body);
   ASSERT_TRUE(store->PutCandidate(rec, body).ok());
-  auto leader = store->BodyStreamLeader();
-  ASSERT_TRUE(leader.ok() && leader->size() == 2 && (*leader)[0] == 'n')
-      << leader.status().ToString();
-  const size_t lost = static_cast<size_t>((*leader)[1] - '0');
-  ASSERT_LT(lost, cluster.size());
-  cluster.Kill(lost);
+  const std::string leader = KillBodyStreamLeader(*store, cluster);
+  ASSERT_FALSE(leader.empty());
 
   auto got = store->GetBody(rec.id);
   ASSERT_TRUE(got.ok()) << got.status().ToString() << cluster.Describe();
   EXPECT_TRUE(**got == body);
   auto after = store->BodyStreamLeader();
   ASSERT_TRUE(after.ok()) << after.status().ToString();
-  EXPECT_NE(*after, *leader) << "the read did not outlast the lost leader";
+  EXPECT_NE(*after, leader) << "the read did not outlast the lost leader";
 }
 
 // One server of three left: no quorum, so no write can succeed, although a
