@@ -748,8 +748,8 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
   std::map<std::string, Field> f;
   r->ReadMap(root, "",
              {"listen", "admin_listen", "data_dir", "events_dir", "threads", "cache_size",
-              "sync_writes", "limits", "log", "admin_token", "admin_token_file", "admin_token_env",
-              "node_name", "cors", "storage"},
+              "sendfile_cache", "sync_writes", "limits", "log", "admin_token", "admin_token_file",
+              "admin_token_env", "node_name", "cors", "storage"},
              &f);
   ServerConfig c;
   c.node_name = DefaultNodeName();
@@ -768,6 +768,7 @@ bool ParseServerDocument(const YAML::Node& root, DocumentReader* r, ServerConfig
   Assign(f, "events_dir", &c.events_dir, [r](const Field& x) { return r->Path(x); });
   Assign(f, "threads", &c.threads, [r](const Field& x) { return r->Unsigned(x, 1024); });
   Assign(f, "cache_size", &c.cache_size, [r](const Field& x) { return r->Size(x); });
+  Assign(f, "sendfile_cache", &c.sendfile_cache, [r](const Field& x) { return r->Size(x); });
   Assign(f, "sync_writes", &c.sync_writes, [r](const Field& x) { return r->Bool(x); });
   if (const Field* x = Get(f, "limits")) ParseLimits(*x, r, &c.limits);
   if (const Field* x = Get(f, "log")) ParseLog(*x, r, &c.log);

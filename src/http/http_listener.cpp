@@ -8,6 +8,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <csignal>
 #include <functional>
 
 #include "http_session.h"
@@ -114,7 +115,11 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
         state_(std::make_shared<ListenerState>()),
         accept_failures_(acceptor_.get_executor(), [this](uint64_t n) { LogAcceptFailures(n); }),
         reserve_refusals_(acceptor_.get_executor(), [this](uint64_t n) { LogReserveRefusals(n); }),
-        limit_refusals_(acceptor_.get_executor(), [this](uint64_t n) { LogLimitRefusals(n); }) {}
+        limit_refusals_(acceptor_.get_executor(), [this](uint64_t n) { LogLimitRefusals(n); }) {
+    if (options_->sendfile_cache > 0) {
+      state_->body_files = std::make_shared<BodyFiles>(options_->sendfile_cache);
+    }
+  }
 
   Status Bind(const config::Endpoint& endpoint) {
     beast::error_code ec;
@@ -317,6 +322,9 @@ class ListenerImpl final : public HttpListener, public std::enable_shared_from_t
 Result<std::shared_ptr<HttpListener>> HttpListener::Start(
     net::io_context& ioc, const config::Endpoint& endpoint,
     std::shared_ptr<core::RequestHandler> handler, ListenerOptions options) {
+  // sendfile(2) has no MSG_NOSIGNAL: a peer gone mid-body must fail the call
+  // with EPIPE, not end the process.
+  std::signal(SIGPIPE, SIG_IGN);
   auto listener = std::make_shared<ListenerImpl>(ioc, std::move(handler), std::move(options));
   Status st = listener->Bind(endpoint);
   if (!st.ok()) return st;

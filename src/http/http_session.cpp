@@ -6,8 +6,12 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <ctime>
+
+#include <sys/sendfile.h>
+#include <sys/socket.h>
 
 #include "liveorigin/http/response_head.h"
 
@@ -57,7 +61,8 @@ HttpSession::HttpSession(tcp::socket&& socket, std::shared_ptr<core::RequestHand
       handler_(std::move(handler)),
       options_(std::move(options)),
       state_(std::move(state)),
-      reader_(ReaderLimits(*options_)) {
+      reader_(ReaderLimits(*options_)),
+      send_timer_(stream_.get_executor()) {
   ++state_->open_connections;
   beast::error_code ec;
   auto ep = stream_.socket().remote_endpoint(ec);
@@ -272,11 +277,17 @@ void HttpSession::Respond(core::Response r) {
   SerializeResponseHead(r, framing, HttpDateNow(), &head_);
   std::array<net::const_buffer, 2> buffers{net::buffer(head_), net::const_buffer{}};
   body_.reset();
+  const bool close = !framing.keep_alive;
   if (framing.send_body && r.body) {
     body_ = std::move(r.body);  // kept alive until the write completes
+    if (state_->body_files && r.length >= BodyFiles::kMinBodySize) {
+      if (auto file = state_->body_files->Find(body_)) {
+        body_.reset();
+        return SendFile(std::move(file), r.offset, r.length, close);
+      }
+    }
     buffers[1] = net::const_buffer(body_->data() + r.offset, r.length);
   }
-  const bool close = !framing.keep_alive;
 
   stream_.expires_after(options_->idle_timeout);
   net::async_write(stream_, buffers,
@@ -284,6 +295,76 @@ void HttpSession::Respond(core::Response r) {
                      self->body_.reset();
                      self->OnWrite(close, ec);
                    });
+}
+
+void HttpSession::SendFile(std::shared_ptr<const BodyFile> file, uint64_t offset, uint64_t length,
+                           bool close) {
+  file_ = std::move(file);
+  file_next_ = offset;
+  file_end_ = offset + length;
+  file_close_ = close;
+  if (!non_blocking_) {
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);
+    if (ec) return EndSendFile(true, ec);
+    non_blocking_ = true;
+  }
+  // The head goes out at once when the socket has room (it nearly always
+  // has: the client has read the previous answer), held back by MSG_MORE
+  // until the first body bytes join it.
+  const ssize_t n =
+      ::send(stream_.socket().native_handle(), head_.data(), head_.size(), MSG_MORE | MSG_NOSIGNAL);
+  if (n == static_cast<ssize_t>(head_.size())) return SendFileMore();
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    return EndSendFile(true, beast::error_code(errno, boost::system::system_category()));
+  }
+  const size_t sent = n > 0 ? static_cast<size_t>(n) : 0;
+  stream_.expires_after(options_->idle_timeout);
+  net::async_write(stream_, net::buffer(head_.data() + sent, head_.size() - sent),
+                   [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     if (ec) return self->EndSendFile(true, ec);
+                     self->SendFileMore();
+                   });
+}
+
+void HttpSession::SendFileMore() {
+  const int socket = stream_.socket().native_handle();
+  while (file_next_ < file_end_) {
+    auto offset = static_cast<off_t>(file_next_);
+    const ssize_t n = ::sendfile(socket, file_->fd(), &offset, file_end_ - file_next_);
+    if (n > 0) {
+      file_next_ = static_cast<uint64_t>(offset);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The socket is full: wait for room, as long as idle_timeout allows.
+      send_timer_.expires_after(options_->idle_timeout);
+      send_timer_.async_wait([weak = weak_from_this()](beast::error_code ec) {
+        if (ec) return;  // cancelled: the wait ended first
+        if (auto self = weak.lock()) {
+          beast::error_code ignored;
+          self->stream_.socket().cancel(ignored);
+        }
+      });
+      stream_.socket().async_wait(tcp::socket::wait_write,
+                                  [self = shared_from_this()](beast::error_code ec) {
+                                    self->send_timer_.cancel();
+                                    if (ec) return self->EndSendFile(true, ec);
+                                    self->SendFileMore();
+                                  });
+      return;
+    }
+    // n == 0 would be a file shorter than its slice: sealed files cannot shrink.
+    return EndSendFile(true, n == 0 ? beast::error_code(EIO, boost::system::system_category())
+                                    : beast::error_code(errno, boost::system::system_category()));
+  }
+  EndSendFile(file_close_, beast::error_code{});
+}
+
+void HttpSession::EndSendFile(bool close, beast::error_code ec) {
+  file_.reset();
+  OnWrite(close, ec);
 }
 
 void HttpSession::OnWrite(bool close, beast::error_code ec) {

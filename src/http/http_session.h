@@ -52,6 +52,12 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void SendContinue();
   void Respond(core::Response response);
   void OnWrite(bool close, beast::error_code ec);
+  // A body with a memory file (BodyFiles): the head is sent, then the slice
+  // [offset, offset + length) of the file with sendfile, waiting for room in
+  // the socket when it is full (idle_timeout bounds each wait).
+  void SendFile(std::shared_ptr<const BodyFile> file, uint64_t offset, uint64_t length, bool close);
+  void SendFileMore();
+  void EndSendFile(bool close, beast::error_code ec);
   // SPEC §9: a GET following an upload in progress. The head goes out with
   // chunked framing, then each batch of the upload's chunks as it arrives
   // (one write at a time: a slow reader holds references, never copies);
@@ -83,6 +89,13 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // requests) and the shared body it sends a slice of.
   std::string head_;
   core::Body body_;
+  // The memory file being sent, and what is left of its slice.
+  std::shared_ptr<const BodyFile> file_;
+  uint64_t file_next_ = 0;
+  uint64_t file_end_ = 0;
+  bool file_close_ = false;
+  bool non_blocking_ = false;     // the socket is in non-blocking mode (for sendfile)
+  net::steady_timer send_timer_;  // bounds a wait for room in the socket
   // The answer being streamed, while one is.
   std::shared_ptr<core::LiveFollower> follow_;
   size_t follow_next_ = 0;      // index of the next chunk to send

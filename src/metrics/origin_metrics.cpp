@@ -147,6 +147,23 @@ struct OriginMetrics::Impl {
           .Name("liveorigin_cache_capacity_bytes")
           .Help("Configured hot cache size")
           .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& sendfile_bytes =
+      BuildGauge()
+          .Name("liveorigin_sendfile_cache_bytes")
+          .Help("Bytes of hot bodies held in memory files sent with sendfile")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& sendfile_files =
+      BuildGauge()
+          .Name("liveorigin_sendfile_cache_files")
+          .Help("Memory files of hot bodies open (descriptors)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Counter>& sendfile_made =
+      BuildCounter()
+          .Name("liveorigin_sendfile_cache_files_total")
+          .Help(
+              "Memory files of hot bodies made (result=made), or that could not be made "
+              "(result=failed: no descriptor or memory; the body was sent from memory)")
+          .Register(*registry);
   prometheus::Family<prometheus::Gauge>& connections =
       BuildGauge()
           .Name("liveorigin_open_connections")
@@ -257,6 +274,8 @@ struct OriginMetrics::Impl {
   uint64_t last_hits GUARDED_BY(cache_mu) = 0;
   uint64_t last_misses GUARDED_BY(cache_mu) = 0;
   uint64_t last_collapsed GUARDED_BY(cache_mu) = 0;
+  uint64_t last_files_made GUARDED_BY(cache_mu) = 0;
+  uint64_t last_files_failed GUARDED_BY(cache_mu) = 0;
   Mutex listener_mu;  // the listener totals already reported
   std::map<std::string, ListenerCounts, std::less<>> last_listener GUARDED_BY(listener_mu);
 };
@@ -279,6 +298,9 @@ OriginMetrics::OriginMetrics() : impl_(std::make_unique<Impl>()) {
   }
   for (const char* o : {"released", "timeout"}) impl_->held_done.Add({{"outcome", o}});
   for (const char* r : {"hit", "miss", "collapsed"}) impl_->cache_lookups.Add({{"result", r}});
+  impl_->sendfile_bytes.Add({});
+  impl_->sendfile_files.Add({});
+  for (const char* r : {"made", "failed"}) impl_->sendfile_made.Add({{"result", r}});
   for (const char* m : {"GET", "HEAD", "PUT"})
     impl_->latency.Add({{"method", m}}, LatencyBuckets());
   for (const char* l : {"main", "admin"}) {
@@ -441,6 +463,19 @@ void OriginMetrics::SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed,
   impl_->last_collapsed = collapsed;
   impl_->cache_bytes.Add({}).Set(static_cast<double>(bytes));
   impl_->cache_capacity.Add({}).Set(static_cast<double>(capacity));
+}
+
+void OriginMetrics::SetSendfileCache(uint64_t bytes, uint64_t files, uint64_t made,
+                                     uint64_t failed) {
+  MutexLock lock(impl_->cache_mu);
+  impl_->sendfile_bytes.Add({}).Set(static_cast<double>(bytes));
+  impl_->sendfile_files.Add({}).Set(static_cast<double>(files));
+  impl_->sendfile_made.Add({{"result", "made"}})
+      .Increment(static_cast<double>(made - impl_->last_files_made));
+  impl_->sendfile_made.Add({{"result", "failed"}})
+      .Increment(static_cast<double>(failed - impl_->last_files_failed));
+  impl_->last_files_made = made;
+  impl_->last_files_failed = failed;
 }
 
 void OriginMetrics::SetNodeInfo(const std::string& node, const std::string& storage_engine) {

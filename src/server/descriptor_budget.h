@@ -31,6 +31,9 @@ inline constexpr uint32_t kReloadDescriptors = 16;
 // Connections on admin_listen: health probes, Prometheus and operators' curl
 // need a handful; beyond this the admin port answers 503.
 inline constexpr uint32_t kAdminMaxConnections = 64;
+// Memory files of hot bodies the main listener sends with sendfile
+// (http::BodyFiles::kMaxFiles).
+inline constexpr uint32_t kSendfileDescriptors = 128;
 // stdio, epoll, eventfd, timerfd, the signal pipe, the two listening sockets,
 // /proc reads for /metrics, and a connection being refused at the limit.
 inline constexpr uint32_t kProcessDescriptors = 32;
@@ -38,7 +41,7 @@ inline constexpr uint32_t kProcessDescriptors = 32;
 // Everything but main-listener connections.
 inline constexpr uint32_t kReservedDescriptors = kStorageMaxOpenFiles + kStorageWorkingDescriptors +
                                                  kReloadDescriptors + kAdminMaxConnections +
-                                                 kProcessDescriptors;
+                                                 kSendfileDescriptors + kProcessDescriptors;
 // What admin connections may not take: the reload and process shares. Floods
 // arrive on the main listener, which keeps off the whole reserve; the admin
 // port takes at most kAdminMaxConnections, and its probes and reloads must

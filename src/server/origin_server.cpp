@@ -305,6 +305,7 @@ int OriginServer::Start() {
   main_opts.max_connections = budget->max_connections;
   main_opts.reserved_descriptors = kReservedDescriptors;
   main_opts.max_discard_bytes = http::ListenerOptions::DiscardLimit(cfg.limits.max_object_size);
+  main_opts.sendfile_cache = cfg.sendfile_cache;
   auto main_listener = http::HttpListener::Start(*s.ioc, cfg.listen, s.origin, main_opts);
   if (!main_listener.ok()) {
     spdlog::critical("{}; change 'listen' in {} or stop the process using the port",
@@ -358,6 +359,9 @@ int OriginServer::Start() {
     m.SetOperatorGauges(operator_gauges);
     m.SetCache(s.cache->hits(), s.cache->misses(), s.cache->collapsed(), s.cache->bytes(),
                s.cache->capacity());
+    if (const auto& files = s.main_listener->state().body_files) {
+      m.SetSendfileCache(files->bytes(), files->files(), files->made(), files->failed());
+    }
     m.SetStorageHealthy(s.store->Health().ok());
     m.SetConnections(s.main_listener->state().open_connections.load());
     for (const auto& listener : {s.main_listener, s.admin_listener}) {

@@ -1,5 +1,9 @@
 // The daemon as packagers and CDNs see it: real binary, port 0, real HTTP.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -358,6 +362,82 @@ TEST_F(DaemonTest, AdminHealthAndReadiness) {
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("\"ready\":true"), std::string::npos);
   EXPECT_EQ(daemon_->Get("/healthz")->status, 404) << "admin paths are not on the main port";
+}
+
+// Bodies of 16 KiB and more go out with sendfile from a memory file
+// (sendfile_cache): whole, as a range, as HEAD, followed on the same
+// connection by the next answer, and to a reader far slower than the server,
+// whose socket fills up again and again during one body.
+TEST(SendfileTest, LargeBodiesArriveWholeInRangesAndToSlowReaders) {
+  TestDaemon daemon("SendfileTest");
+  daemon.WriteEvent("live", kEvent);
+  ASSERT_TRUE(daemon.Start());
+  const std::vector<std::pair<std::string, std::string>> a{{"Authorization", BasicAuth("a", "ta")}};
+  // Larger than a loopback socket's send and receive buffers together.
+  const std::string big = RandomBytes(size_t{12} << 20, 7);
+  const std::string mid = RandomBytes(100000, 8);
+  ASSERT_EQ(daemon.Put("/live/big.mpd", big, a)->status, 201);
+  ASSERT_EQ(daemon.Put("/live/mid.mpd", mid, a)->status, 201);
+
+  HttpClient c("127.0.0.1", daemon.port());
+  auto whole = c.Request("GET", "/live/mid.mpd");
+  ASSERT_TRUE(whole);
+  EXPECT_EQ(whole->status, 200);
+  EXPECT_TRUE(whole->body == mid) << "whole body differs";
+  auto range = c.Request("GET", "/live/mid.mpd", {{"Range", "bytes=1000-70999"}});
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->status, 206);
+  EXPECT_TRUE(range->body == mid.substr(1000, 70000)) << "range differs";
+  auto head = c.Request("HEAD", "/live/mid.mpd");
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->Header("Content-Length"), std::to_string(mid.size()));
+  // Two GETs in one write: the second answer follows the first's file bytes.
+  ASSERT_TRUE(
+      c.SendRaw("GET /live/mid.mpd HTTP/1.1\r\nHost: x\r\n\r\n"
+                "GET /live/mid.mpd HTTP/1.1\r\nRange: bytes=-5\r\nHost: x\r\n\r\n"));
+  auto first = c.ReadResponse();
+  auto second = c.ReadResponse();
+  ASSERT_TRUE(first && second);
+  EXPECT_TRUE(first->body == mid);
+  EXPECT_EQ(second->status, 206);
+  EXPECT_EQ(second->body, mid.substr(mid.size() - 5));
+
+  // A slow reader with a small receive buffer.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  const int small = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(daemon.port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  const std::string request = "GET /live/big.mpd HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
+  std::string received;
+  char buf[65536];
+  int reads = 0;
+  for (;;) {
+    const ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    received.append(buf, static_cast<size_t>(n));
+    if (++reads % 64 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ::close(fd);
+  const size_t body_at = received.find("\r\n\r\n");
+  ASSERT_NE(body_at, std::string::npos);
+  EXPECT_EQ(received.substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_TRUE(received.substr(body_at + 4) == big)
+      << "slow reader got " << received.size() - body_at - 4 << " body bytes of " << big.size();
+
+  // The bodies went out from memory files, not from the process's memory.
+  auto made = daemon.Metric("liveorigin_sendfile_cache_files_total{result=\"made\"}");
+  ASSERT_TRUE(made);
+  EXPECT_EQ(*made, 2);
+  auto files = daemon.Metric("liveorigin_sendfile_cache_files");
+  ASSERT_TRUE(files);
+  EXPECT_EQ(*files, 2);
+  EXPECT_EQ(daemon.Stop(), 0);
 }
 
 }  // namespace

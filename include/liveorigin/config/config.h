@@ -86,7 +86,10 @@ struct ServerConfig {
   std::filesystem::path events_dir = "./config/events";
   uint32_t threads = 0;              // 0 = one per core
   uint64_t cache_size = 1ull << 30;  // 1GiB hot object cache
-  bool sync_writes = false;          // fsync the WAL before acknowledging a PUT
+  // Hot bodies of 16 KiB and more are also kept in memory files and sent with
+  // sendfile (no copy through user space): at most this many bytes, 128 files.
+  uint64_t sendfile_cache = 128ull << 20;
+  bool sync_writes = false;  // fsync the WAL before acknowledging a PUT
   Limits limits;
   LogConfig log;
   // When set (admin_token, admin_token_file or admin_token_env), /admin/* and

@@ -16,6 +16,7 @@
 #include "liveorigin/common/status.h"
 #include "liveorigin/config/config.h"
 #include "liveorigin/core/request_handler.h"
+#include "liveorigin/http/body_files.h"
 
 namespace boost::asio {
 class io_context;
@@ -41,6 +42,9 @@ struct ListenerOptions {
   // many bytes the connection is closed instead: four maximal objects, and at
   // least 256 MiB.
   uint64_t max_discard_bytes = DiscardLimit(config::Limits{}.max_object_size);
+  // Bytes of hot bodies also kept in memory files and sent with sendfile
+  // (BodyFiles); 0: every body is copied to its socket from memory.
+  uint64_t sendfile_cache = 0;
 
   static uint64_t DiscardLimit(uint64_t max_object_size) {
     return std::max<uint64_t>(max_object_size * 4, 256ull << 20);
@@ -59,6 +63,8 @@ struct ListenerState {
   std::atomic<uint64_t> accept_enfile{0};  // system out of descriptors (accepting pauses)
   std::atomic<uint64_t> accept_enomem{0};  // kernel out of memory/buffers (accepting pauses)
   std::atomic<uint64_t> accept_other{0};   // any other accept() failure (retried at once)
+  // Memory files of hot bodies; null when ListenerOptions::sendfile_cache is 0.
+  std::shared_ptr<BodyFiles> body_files;
 };
 
 class HttpListener {

@@ -81,6 +81,8 @@ class OriginMetrics {
   void SetPipelineGauges(const std::vector<PipelineGauge>& gauges);
   void SetCache(uint64_t hits, uint64_t misses, uint64_t collapsed, uint64_t bytes,
                 uint64_t capacity);
+  // The memory files of hot bodies (http::BodyFiles): totals since start.
+  void SetSendfileCache(uint64_t bytes, uint64_t files, uint64_t made, uint64_t failed);
   void SetStorageHealthy(bool healthy);
   // liveorigin_node_info{node, storage} 1: which node of a fleet this is (SPEC §10).
   void SetNodeInfo(const std::string& node, const std::string& storage_engine);
