@@ -54,7 +54,7 @@ Result<DescriptorBudget> PlanDescriptors(uint64_t soft_limit, uint32_t configure
         "the open-file limit (RLIMIT_NOFILE) is " + std::to_string(soft_limit) +
         " descriptors; liveorigin needs at least " + std::to_string(needed) + " (" +
         std::to_string(kReservedDescriptors) +
-        " reserved for storage, reloads and the admin port, and " +
+        " reserved for storage, reloads, the admin port and memory files of hot bodies, and " +
         std::to_string(kMinMainConnections) +
         " connections): raise it (docker run --ulimit nofile=65536:65536, systemd "
         "LimitNOFILE=65536, or ulimit -n before starting)");

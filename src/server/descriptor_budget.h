@@ -14,6 +14,7 @@
 #include <string>
 
 #include "liveorigin/common/status.h"
+#include "liveorigin/http/body_files.h"
 
 namespace liveorigin::server {
 
@@ -31,9 +32,8 @@ inline constexpr uint32_t kReloadDescriptors = 16;
 // Connections on admin_listen: health probes, Prometheus and operators' curl
 // need a handful; beyond this the admin port answers 503.
 inline constexpr uint32_t kAdminMaxConnections = 64;
-// Memory files of hot bodies the main listener sends with sendfile
-// (http::BodyFiles::kMaxFiles).
-inline constexpr uint32_t kSendfileDescriptors = 128;
+// Memory files of hot bodies the main listener sends with sendfile.
+inline constexpr uint32_t kSendfileDescriptors = http::BodyFiles::kMaxFiles;
 // stdio, epoll, eventfd, timerfd, the signal pipe, the two listening sockets,
 // /proc reads for /metrics, and a connection being refused at the limit.
 inline constexpr uint32_t kProcessDescriptors = 32;

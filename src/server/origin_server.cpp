@@ -210,13 +210,14 @@ int OriginServer::Start() {
   }
   spdlog::info(
       "open files: soft limit {} ({}), hard limit {}; {} reserved for storage ({}), reloads "
-      "({}), the admin port ({}) and the process ({}); main listener max_connections {}",
+      "({}), the admin port ({}), memory files of hot bodies ({}) and the process ({}); main "
+      "listener max_connections {}",
       LimitText(nofile.soft),
       nofile.soft == nofile.soft_before ? "unchanged"
                                         : "raised from " + LimitText(nofile.soft_before),
       LimitText(nofile.hard), kReservedDescriptors,
       kStorageMaxOpenFiles + kStorageWorkingDescriptors, kReloadDescriptors, kAdminMaxConnections,
-      kProcessDescriptors, budget->max_connections);
+      kSendfileDescriptors, kProcessDescriptors, budget->max_connections);
   if (budget->capped) {
     spdlog::warn(
         "limits.max_connections ({}) plus {} reserved descriptors exceeds the open-file limit "
